@@ -1,0 +1,95 @@
+"""The `minqing` command: one entry point for every process and tool."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import runpy
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from services import intake, notify, reporting, routing
+from services.kernel.config import SERVICE_NAMES, ConfigError, load_settings
+from services.kernel.runtime import DEFAULT_PORTS, ServiceSpec
+
+SPECS: dict[str, ServiceSpec] = {
+    spec.name: spec for spec in (intake.SERVICE, routing.SERVICE, notify.SERVICE, reporting.SERVICE)
+}
+BENCH_DIR = Path(__file__).resolve().parent.parent / "bench"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="minqing", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="everything in one process, on the embedded defaults")
+    up.add_argument("--host", default="127.0.0.1")
+    up.add_argument("--port", type=int, default=8000)
+    up.add_argument("--data-dir", help="where the databases and the SMS outbox live (./var)")
+
+    serve = commands.add_parser("serve", help="one service, on RabbitMQ and PostgreSQL")
+    serve.add_argument("service", choices=SERVICE_NAMES)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, help="default: intake 8001 … reporting 8004")
+
+    migrate = commands.add_parser("migrate", help="bring the databases' schemas up to date")
+    migrate.add_argument("--service", choices=SERVICE_NAMES, help="only this service")
+
+    replay = commands.add_parser("replay", help="publish a service's recorded events again")
+    replay.add_argument("--service", choices=SERVICE_NAMES, required=True)
+    replay.add_argument("--since", type=_timestamp, required=True, help="ISO 8601, e.g. 2026-11-01T00:00:00Z")
+
+    bench = commands.add_parser("bench", help="the end-to-end benchmark (bench/README.md)")
+    bench.add_argument("args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def _timestamp(raw: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {raw!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "data_dir", None):
+        os.environ["MINQING_DATA_DIR"] = args.data_dir
+    if args.command == "bench":
+        sys.argv = [str(BENCH_DIR / "e2e.py"), *args.args]
+        runpy.run_path(str(BENCH_DIR / "e2e.py"), run_name="__main__")
+        return 0
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"minqing: {exc}", file=sys.stderr)
+        return 2
+
+    # Imported here so `minqing --help` stays fast and light.
+    from services.kernel import processes
+    from services.kernel.outbox import replay
+    from services.kernel.runtime import ServiceRuntime
+
+    if args.command == "up":
+        if not settings.embedded:
+            print("minqing: `up` runs on the embedded broker; use `serve` with RabbitMQ", file=sys.stderr)
+            return 2
+        processes.up(list(SPECS.values()), settings, args.host, args.port)
+    elif args.command == "serve":
+        port = args.port or DEFAULT_PORTS[args.service]
+        processes.serve(SPECS[args.service], list(SPECS.values()), settings, args.host, port)
+    elif args.command == "migrate":
+        chosen = [SPECS[args.service]] if args.service else list(SPECS.values())
+        processes.migrate(chosen, settings)
+    elif args.command == "replay":
+        runtime = ServiceRuntime(SPECS[args.service], settings)
+        count = replay(args.service, runtime.database, runtime.bus, args.since)
+        print(f"replayed {count} events from {args.service} since {args.since.isoformat()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""Intake's HTTP API: the channels' routes and the citizen's view of a case."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from services.intake import domain
+from services.intake.channels import web
+from services.intake.models import Case
+from services.intake.deps import IntakeWork
+from services.kernel.http import SettingsDep
+
+citizen_view = APIRouter(tags=["intake"])
+routers = [web.router, citizen_view]
+
+
+class TimelineItem(BaseModel):
+    at: datetime
+    status: str
+    label: str
+    note: str | None
+
+
+class CaseView(BaseModel):
+    tracking_no: str
+    status: str
+    status_label: str
+    kind: str
+    category: str | None
+    channel: str
+    description: str
+    department: str | None
+    promised_date: date
+    submitted_at: datetime
+    timeline: list[TimelineItem]
+
+
+_NOT_FOUND = HTTPException(404, "no case with that tracking number and access code")
+
+
+@citizen_view.get("/api/v1/cases/{tracking_no}", response_model=CaseView)
+def read_case(
+    tracking_no: str,
+    work: IntakeWork,
+    settings: SettingsDep,
+    access_code: Annotated[str, Query(min_length=1, max_length=32)],
+) -> CaseView:
+    """The citizen's own case. A wrong code and an unknown number get the same 404."""
+    case = work.session.scalars(select(Case).where(Case.tracking_no == tracking_no)).first()
+    if case is None or not domain.access_code_matches(
+        access_code, case.access_code_hash, settings.secret_key
+    ):
+        raise _NOT_FOUND
+    return CaseView(
+        tracking_no=case.tracking_no,
+        status=case.status,
+        status_label=domain.STATUS_LABELS[case.status],
+        kind=case.kind,
+        category=case.category,
+        channel=case.channel,
+        description=case.description,
+        department=case.department_name,
+        promised_date=case.promised_date,
+        submitted_at=case.submitted_at,
+        timeline=[
+            TimelineItem(
+                at=entry.occurred_at,
+                status=entry.status,
+                label=domain.STATUS_LABELS[entry.status],
+                note=entry.note,
+            )
+            for entry in case.timeline
+        ],
+    )

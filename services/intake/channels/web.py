@@ -1,0 +1,90 @@
+"""The web portal's JSON channel: `POST /api/v1/cases`."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from services.intake import domain
+from services.intake.submissions import Submission, accept
+from services.kernel.events.contracts import Contact, Kind, Location
+from services.intake.deps import IntakeWork
+from services.kernel.http import SettingsDep
+
+router = APIRouter(tags=["intake"])
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class LocationIn(_Strict):
+    address: str | None = Field(default=None, min_length=1, max_length=500)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+    @model_validator(mode="after")
+    def _both_coordinates(self) -> LocationIn:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat and lon go together: give both or neither")
+        return self
+
+
+class ContactIn(_Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=50)
+    phone: str | None = Field(default=None, max_length=20)
+    email: str | None = Field(default=None, max_length=254)
+
+    @field_validator("phone")
+    @classmethod
+    def _mobile(cls, value: str | None) -> str | None:
+        return None if value is None else domain.normalise_mobile(value)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return None if value is None else domain.normalise_email(value)
+
+    @model_validator(mode="after")
+    def _reachable(self) -> ContactIn:
+        if self.phone is None and self.email is None:
+            raise ValueError("give a mobile phone number or an email address so we can reply")
+        return self
+
+
+class CaseIn(_Strict):
+    description: str = Field(min_length=1, max_length=5000)
+    kind: Kind
+    category: str | None = Field(default=None, min_length=1, max_length=64)
+    location: LocationIn | None = None
+    contact: ContactIn
+
+
+class CaseAccepted(BaseModel):
+    tracking_no: str
+    access_code: str
+    status: str
+    promised_date: date
+
+
+@router.post("/api/v1/cases", status_code=201, response_model=CaseAccepted)
+def submit_case(body: CaseIn, work: IntakeWork, settings: SettingsDep) -> CaseAccepted:
+    """A citizen's case from the web portal; the answer carries what they need to track it."""
+    submission = Submission(
+        channel="web",
+        kind=body.kind,
+        description=body.description,
+        category=body.category,
+        location=Location(**body.location.model_dump()) if body.location else None,
+        contact=Contact(**body.contact.model_dump()),
+    )
+    receipt = accept(work, submission, settings.secret_key)
+    return CaseAccepted(
+        tracking_no=receipt.tracking_no,
+        access_code=receipt.access_code,
+        status=receipt.status,
+        promised_date=receipt.promised_date,
+    )

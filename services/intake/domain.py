@@ -1,0 +1,69 @@
+"""Intake's rules, free of I/O: tracking numbers, access codes, contacts, the citizen's status."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import date
+
+# No 0/O, 1/I/L: a citizen reads the code off an SMS and types it in.
+ACCESS_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+ACCESS_CODE_LENGTH = 6
+TRACKING_NO = re.compile(r"^\d{8}-\d{6}$")
+
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_PHONE_NOISE = re.compile(r"[\s\-()]")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$")
+
+# What the citizen sees, in the order a case moves through them.
+STATUSES = ("received", "awaiting_dispatch", "dispatched")
+STATUS_LABELS = {
+    "received": "已受理",
+    "awaiting_dispatch": "待派单",
+    "dispatched": "已派单",
+}
+
+
+def format_tracking_no(day: date, sequence: int) -> str:
+    """`YYYYMMDD-NNNNNN`: the day it was accepted and its place in that day."""
+    if not 0 < sequence < 1_000_000:
+        raise ValueError(f"sequence {sequence} out of range for one day")
+    return f"{day:%Y%m%d}-{sequence:06d}"
+
+
+def new_access_code() -> str:
+    return "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
+
+
+def hash_access_code(code: str, key: str) -> str:
+    return hmac.new(key.encode(), code.strip().upper().encode(), hashlib.sha256).hexdigest()
+
+
+def access_code_matches(code: str, stored_hash: str, key: str) -> bool:
+    return hmac.compare_digest(hash_access_code(code, key), stored_hash)
+
+
+def normalise_mobile(raw: str) -> str:
+    """An 11-digit mainland mobile number, without +86, spaces or dashes; ValueError if not one."""
+    digits = _PHONE_NOISE.sub("", raw)
+    for prefix in ("+86", "0086", "86"):
+        if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
+            digits = digits[len(prefix) :]
+            break
+    if not _MOBILE.match(digits):
+        raise ValueError("must be a mainland China mobile number: 11 digits starting with 1")
+    return digits
+
+
+def normalise_email(raw: str) -> str:
+    email = raw.strip()
+    if len(email) > 254 or not _EMAIL.match(email):
+        raise ValueError("must be an email address like name@example.com")
+    return email
+
+
+def advances(current: str, new: str) -> bool:
+    """A status only moves forward: a late or replayed event never turns the clock back."""
+    return STATUSES.index(new) > STATUSES.index(current)

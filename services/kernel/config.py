@@ -1,0 +1,139 @@
+"""Settings from the environment (`MINQING_*`): the one place that knows every variable."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+SERVICE_NAMES = ("intake", "routing", "notify", "reporting")
+
+# Every variable Minqing reads, so deploy files can be checked against it.
+_GLOBAL_VARIABLES = (
+    "MINQING_BROKER_URL",
+    "MINQING_DATABASE_URL",
+    "MINQING_DATA_DIR",
+    "MINQING_SMS_GATEWAY",
+    "MINQING_SMS_SIGNATURE",
+    "MINQING_SECRET_KEY",
+    "MINQING_LOG_LEVEL",
+    "MINQING_OUTBOX_RETENTION_DAYS",
+)
+_LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+_MIN_SECRET_LENGTH = 32
+
+
+class ConfigError(ValueError):
+    """A setting is missing, malformed or unsafe for the mode it is used in."""
+
+
+def service_database_variable(service: str) -> str:
+    return f"MINQING_{service.upper()}_DATABASE_URL"
+
+
+def known_environment_variables() -> frozenset[str]:
+    return frozenset(_GLOBAL_VARIABLES) | {service_database_variable(s) for s in SERVICE_NAMES}
+
+
+@dataclass(frozen=True)
+class Settings:
+    broker_url: str
+    database_urls: Mapping[str, str]
+    data_dir: Path
+    sms_gateway: str
+    sms_signature: str
+    secret_key: str = field(repr=False)
+    log_level: str = "INFO"
+    outbox_retention_days: int = 7
+
+    @property
+    def embedded(self) -> bool:
+        """Embedded mode: one process on the in-memory broker."""
+        return self.broker_url.startswith("memory://")
+
+    def database_url(self, service: str) -> str:
+        return self.database_urls[service]
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read settings, refusing insecure defaults outside the embedded mode."""
+    env = os.environ if environ is None else environ
+    data_dir = Path(env.get("MINQING_DATA_DIR", "var")).resolve()
+    broker_url = env.get("MINQING_BROKER_URL", "memory://")
+    embedded = broker_url.startswith("memory://")
+    template = env.get("MINQING_DATABASE_URL", f"sqlite:///{data_dir}/{{service}}.db")
+    database_urls = {
+        s: _normalise_database_url(env.get(service_database_variable(s)) or template.format(service=s))
+        for s in SERVICE_NAMES
+    }
+    if len(set(database_urls.values())) != len(SERVICE_NAMES):
+        raise ConfigError(
+            "MINQING_DATABASE_URL: each service needs its own database; put {service} in the URL "
+            "or set MINQING_<SERVICE>_DATABASE_URL for each service"
+        )
+    settings = Settings(
+        broker_url=broker_url,
+        database_urls=database_urls,
+        data_dir=data_dir,
+        sms_gateway=env.get("MINQING_SMS_GATEWAY", f"file://{data_dir}/sms-outbox.jsonl"),
+        sms_signature=env.get("MINQING_SMS_SIGNATURE", "【民情12345】"),
+        secret_key=env.get("MINQING_SECRET_KEY", "") or _embedded_secret(data_dir, embedded),
+        log_level=env.get("MINQING_LOG_LEVEL", "INFO").upper(),
+        outbox_retention_days=_positive_int(env, "MINQING_OUTBOX_RETENTION_DAYS", 7),
+    )
+    if not embedded:
+        _refuse_insecure_production(settings)
+    return settings
+
+
+def _normalise_database_url(url: str) -> str:
+    # psycopg 3 is the one PostgreSQL driver we ship; plain postgresql:// means it.
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: expected a whole number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name}: must be positive, got {value}")
+    return value
+
+
+def _embedded_secret(data_dir: Path, embedded: bool) -> str:
+    """Embedded mode keeps a generated key in the data directory; production must set one."""
+    if not embedded:
+        return ""
+    path = data_dir / "secret-key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def _refuse_insecure_production(settings: Settings) -> None:
+    if len(settings.secret_key) < _MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"MINQING_SECRET_KEY: required with a networked broker, at least "
+            f"{_MIN_SECRET_LENGTH} characters (e.g. `python -c 'import secrets; "
+            f"print(secrets.token_urlsafe(48))'`)"
+        )
+    broker = urlsplit(settings.broker_url)
+    if broker.hostname not in _LOOPBACK_HOSTS and broker.username in (None, "guest"):
+        raise ConfigError(
+            "MINQING_BROKER_URL: the default guest account only works on loopback; "
+            "give the broker its own user and password"
+        )

@@ -1,0 +1,226 @@
+"""The consumer runtime: decode, handle in a unit of work with an inbox record, commit, ack."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from kombu import Connection, Consumer, Message
+from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from services.kernel.bus import DEAD_EXCHANGE, Bus, Destination, Publisher
+from services.kernel.events import Envelope, Event, UnknownEvent, decode, routing_key
+from services.kernel.outbox import claim_processed
+from services.kernel.telemetry import (
+    EVENTS_CONSUMED,
+    EVENTS_DEAD_LETTERED,
+    EVENTS_DUPLICATE,
+    EVENTS_FAILED,
+    HANDLER_DURATION,
+)
+from services.kernel.work import Work
+
+log = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=Event)
+Handler = Callable[[Any, Work], None]
+WorkFactory = Callable[[Envelope], AbstractContextManager[Work]]
+
+
+class RetryLater(Exception):  # noqa: N818 - it is an instruction, not an error
+    """The handler cannot act yet (an event it depends on has not arrived); try again soon."""
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One handler, its own queue `<service>.<name>`, and the event types bound to it."""
+
+    service: str
+    name: str
+    events: tuple[type[Event], ...]
+    handle: Handler
+
+    @property
+    def queue_name(self) -> str:
+        return f"{self.service}.{self.name}"
+
+    @property
+    def routing_keys(self) -> tuple[str, ...]:
+        return tuple(routing_key(e.event_type, e.event_version) for e in self.events)
+
+
+class Subscriptions:
+    """A service's handlers, registered with `@subscriptions.subscribe(EventA, EventB)`."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self._items: list[Subscription] = []
+
+    def subscribe(self, *events: type[Event]) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self._items.append(Subscription(self.service, handler.__name__, events, handler))
+            return handler
+
+        return register
+
+    def __iter__(self) -> Iterator[Subscription]:
+        return iter(self._items)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    """Infrastructure trouble (database away or busy): wait it out, never dead-letter for it."""
+    return isinstance(exc, OperationalError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
+
+
+class ConsumerWorker:
+    """Consumes one handler's queue on its own thread and connection."""
+
+    PREFETCH = 10
+
+    def __init__(
+        self,
+        subscription: Subscription,
+        bus: Bus,
+        work: WorkFactory,
+        *,
+        max_attempts: int = 5,
+        retry_base_delay: float = 0.2,
+    ) -> None:
+        self.subscription = subscription
+        self._bus = bus
+        self._work = work
+        self._max_attempts = max_attempts
+        self._retry_base_delay = retry_base_delay
+        self._stopping = threading.Event()
+        self.ready = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name=f"consumer-{subscription.queue_name}", daemon=True
+        )
+        self._dead_letters = Publisher(bus)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the message in hand, then stop; unacked prefetched messages go back."""
+        self._stopping.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        queue = self._bus.handler_queue(self.subscription.queue_name, self.subscription.routing_keys)
+        while not self._stopping.is_set():
+            try:
+                with self._bus.connect() as connection:
+                    self._bus.declare(connection, [queue])
+                    self._consume(connection, queue)
+            except Exception:
+                log.exception("consumer lost its connection; reconnecting", extra=self._labels())
+                self.ready.clear()
+                self._stopping.wait(1.0)
+        self._dead_letters.close()
+
+    def _consume(self, connection: Connection, queue: Any) -> None:
+        channel = connection.channel()
+        with Consumer(channel, queues=[queue], on_message=self._on_message, accept=None) as consumer:
+            consumer.qos(prefetch_count=self.PREFETCH)
+            self.ready.set()
+            while not self._stopping.is_set():
+                try:
+                    connection.drain_events(timeout=0.5)
+                except (TimeoutError, socket.timeout):
+                    if self._bus.durable:
+                        connection.heartbeat_check()
+
+    def _on_message(self, message: Message) -> None:
+        try:
+            envelope = Envelope.from_bytes(message.body)
+            payload = decode(envelope)
+        except UnknownEvent as exc:
+            self._dead_letter(message, "unknown-event", str(exc))
+            return
+        except (ValidationError, ValueError, UnicodeDecodeError) as exc:
+            self._dead_letter(message, "undecodable", str(exc))
+            return
+        if not isinstance(payload, self.subscription.events):
+            self._dead_letter(message, "unexpected-event", envelope.routing_key)
+            return
+        self._handle_with_retries(message, envelope, payload)
+
+    def _handle_with_retries(self, message: Message, envelope: Envelope, payload: Event) -> None:
+        attempt = 0
+        while True:
+            started = time.perf_counter()
+            try:
+                duplicate = self._handle(envelope, payload)
+            except Exception as exc:
+                if _is_transient(exc):
+                    log.warning("database unavailable; holding the message", extra=self._labels())
+                    if self._stopping.wait(min(0.5 * 2 ** min(attempt, 4), 5.0)):
+                        message.requeue()
+                        return
+                    continue
+                attempt += 1
+                EVENTS_FAILED.labels(*self._metric_labels(envelope)).inc()
+                log.warning(
+                    "handler failed",
+                    exc_info=not isinstance(exc, RetryLater),
+                    extra={**self._labels(), "event_id": str(envelope.id), "attempt": attempt},
+                )
+                if attempt >= self._max_attempts:
+                    self._dead_letter(message, "handler-failed", f"{type(exc).__name__}: {exc}")
+                    return
+                self._stopping.wait(min(self._retry_base_delay * 2 ** (attempt - 1), 5.0))
+                continue
+            HANDLER_DURATION.labels(self.subscription.service, self.subscription.name).observe(
+                time.perf_counter() - started
+            )
+            counter = EVENTS_DUPLICATE if duplicate else EVENTS_CONSUMED
+            counter.labels(*self._metric_labels(envelope)).inc()
+            message.ack()
+            return
+
+    def _handle(self, envelope: Envelope, payload: Event) -> bool:
+        """Run the handler once per event id; True if the event had been handled before."""
+        with self._work(envelope) as work:
+            if not claim_processed(work.session, self.subscription.queue_name, envelope.id):
+                return True
+            self.subscription.handle(payload, work)
+        return False
+
+    def _dead_letter(self, message: Message, reason: str, detail: str) -> None:
+        headers = dict(message.headers or {})
+        headers.update(
+            {
+                "x-minqing-reason": reason,
+                "x-minqing-detail": detail[:2000],
+                "x-minqing-queue": self.subscription.queue_name,
+            }
+        )
+        key = message.delivery_info.get("routing_key") or "unroutable"
+        body = message.body if isinstance(message.body, bytes) else str(message.body).encode()
+        self._dead_letters.publish(
+            Destination(DEAD_EXCHANGE, key),
+            body,
+            message_id=str(message.properties.get("message_id") or ""),
+            headers=headers,
+        )
+        message.ack()
+        EVENTS_DEAD_LETTERED.labels(
+            self.subscription.service, self.subscription.name, reason
+        ).inc()
+        log.error("message dead-lettered", extra={**self._labels(), "reason": reason})
+
+    def _labels(self) -> dict[str, str]:
+        return {"service": self.subscription.service, "handler": self.subscription.name}
+
+    def _metric_labels(self, envelope: Envelope) -> tuple[str, str, str]:
+        return (self.subscription.service, self.subscription.name, envelope.routing_key)

@@ -1,0 +1,82 @@
+"""The events services exchange. Change a payload only by registering a new version."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import Field
+
+from services.kernel.events.registry import Event, Payload, event
+
+Channel = Literal["web", "hotline", "email", "visit", "open311", "sms"]
+Kind = Literal["consultation", "help", "complaint", "tip-off", "suggestion", "praise"]
+
+
+class Location(Payload):
+    address: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+
+
+class Contact(Payload):
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+@event("case.submitted", 1)
+class CaseSubmitted(Event):
+    """Intake accepted a case and gave the citizen a tracking number."""
+
+    case_id: uuid.UUID
+    tracking_no: str
+    access_code: str
+    channel: Channel
+    kind: Kind
+    category: str | None
+    description: str
+    location: Location | None
+    contact: Contact
+    submitted_at: datetime
+    promised_date: date
+
+
+@event("case.assigned", 1)
+class CaseAssigned(Event):
+    """Routing gave a work order to a department; also delivered on `dept.<code>`."""
+
+    case_id: uuid.UUID
+    tracking_no: str
+    work_order_id: uuid.UUID
+    department_code: str
+    department_name: str
+    deadline: date
+    matched_by: str = Field(description="the rule or person that chose the department")
+    kind: Kind
+    category: str | None
+    description: str
+    address: str | None
+
+
+@event("case.pending_dispatch", 1)
+class CasePendingDispatch(Event):
+    """No rule was sure of the department: the case waits on the dispatcher's manual queue."""
+
+    case_id: uuid.UUID
+    tracking_no: str
+    work_order_id: uuid.UUID
+    reason: str
+
+
+@event("message.sent", 1)
+class MessageSent(Event):
+    """Notify handed a message to a gateway."""
+
+    message_id: uuid.UUID
+    case_id: uuid.UUID | None
+    tracking_no: str | None
+    template: str
+    channel: Literal["sms", "email"]
+    segments: int

@@ -1,0 +1,173 @@
+"""The HTTP side every service shares: app factory, unit-of-work dependency, health, metrics."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.kernel.config import Settings
+from services.kernel.events.envelope import new_trace_id
+from services.kernel.telemetry import HTTP_DURATION, HTTP_REQUESTS
+from services.kernel.work import Work
+
+MAX_BODY_BYTES = 1024 * 1024
+
+WorkOpener = Callable[[str], AbstractContextManager[Work]]
+ReadinessCheck = Callable[[], bool]
+
+
+def unit_of_work_for(service: str) -> Callable[[Request], Iterator[Work]]:
+    """A dependency giving each request one unit of work on `service`'s database.
+
+    Use it with `Depends(..., scope="function")` so the commit happens before the response is
+    sent: a citizen never holds a tracking number for a case that was not committed.
+    """
+
+    def dependency(request: Request) -> Iterator[Work]:
+        opener: WorkOpener = request.app.state.work_openers[service]
+        with opener(request.headers.get("x-trace-id") or new_trace_id()) as work:
+            yield work
+
+    return dependency
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def create_app(
+    title: str,
+    settings: Settings,
+    routers: Sequence[APIRouter],
+    work_openers: Mapping[str, WorkOpener],
+    readiness: Mapping[str, ReadinessCheck],
+) -> FastAPI:
+    app = FastAPI(title=title, version="0.1.0")
+    app.state.work_openers = dict(work_openers)
+    app.state.settings = settings
+    for router in routers:
+        app.include_router(router)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_middleware(_BodyLimit)
+    app.add_middleware(_RequestMetrics)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> JSONResponse:
+        checks = {name: check() for name, check in readiness.items()}
+        status = 200 if all(checks.values()) else 503
+        return JSONResponse({"ready": status == 200, "checks": checks}, status_code=status)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
+    """Pydantic errors as `{field, message, type}`, the field in dotted form without `body`."""
+    result = []
+    for error in errors:
+        location = [str(part) for part in error.get("loc", ())]
+        if location and location[0] == "body":
+            location = location[1:]
+        result.append(
+            {
+                "field": ".".join(location) or "body",
+                "message": str(error.get("msg", "invalid")),
+                "type": str(error.get("type", "value_error")),
+            }
+        )
+    return result
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse({"detail": field_errors(exc.errors())}, status_code=422)
+
+
+class _BodyLimit:
+    """Refuses request bodies over MAX_BODY_BYTES before they are read into memory."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
+            await _too_large()(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > MAX_BODY_BYTES:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _TooLarge:
+            await _too_large()(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _too_large() -> JSONResponse:
+    error = {"field": "body", "message": f"larger than {MAX_BODY_BYTES} bytes", "type": "too_large"}
+    return JSONResponse({"detail": [error]}, status_code=413)
+
+
+class _RequestMetrics:
+    """Counts and times requests by route template, labelled with the owning service."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", "unmatched")
+            tags = getattr(route, "tags", None) or ["platform"]
+            service = str(tags[0])
+            HTTP_REQUESTS.labels(service, scope["method"], template, str(status)).inc()
+            HTTP_DURATION.labels(service, scope["method"], template).observe(
+                time.perf_counter() - started
+            )

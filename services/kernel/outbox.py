@@ -1,0 +1,250 @@
+"""Transactional outbox and inbox: events recorded with the state change, published after commit."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    Uuid,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from services.kernel.bus import EVENTS_EXCHANGE, Bus, Destination, Publisher
+from services.kernel.db import Database, UtcDateTime, utcnow
+from services.kernel.events import Envelope
+from services.kernel.telemetry import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
+
+log = logging.getLogger(__name__)
+
+# Tables every service database has, beside its own.
+kernel_metadata = MetaData()
+
+outbox = Table(
+    "outbox",
+    kernel_metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("event_id", Uuid, nullable=False, index=True),
+    Column("event_type", String(100), nullable=False),
+    Column("exchange", String(100), nullable=False),
+    Column("routing_key", String(200), nullable=False),
+    Column("case_id", Uuid, nullable=True),
+    Column("body", Text, nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False, index=True),
+    Column("published_at", UtcDateTime, nullable=True),
+    Index(
+        "ix_outbox_unpublished",
+        "id",
+        postgresql_where=text("published_at IS NULL"),
+        sqlite_where=text("published_at IS NULL"),
+    ),
+)
+
+processed_events = Table(
+    "processed_events",
+    kernel_metadata,
+    Column("handler", String(100), primary_key=True),
+    Column("event_id", Uuid, primary_key=True),
+    Column("processed_at", UtcDateTime, nullable=False),
+)
+
+
+def record(session: Session, envelope: Envelope, destinations: Sequence[Destination]) -> None:
+    """Record an event for publishing, in the caller's transaction."""
+    body = envelope.model_dump_json()
+    session.execute(
+        insert(outbox),
+        [
+            {
+                "event_id": envelope.id,
+                "event_type": envelope.type,
+                "exchange": d.exchange,
+                "routing_key": d.routing_key,
+                "case_id": envelope.case_id,
+                "body": body,
+                "occurred_at": envelope.occurred_at,
+            }
+            for d in destinations
+        ],
+    )
+
+
+def events_destination(envelope: Envelope) -> Destination:
+    return Destination(EVENTS_EXCHANGE, envelope.routing_key)
+
+
+def claim_processed(session: Session, handler: str, event_id: uuid.UUID) -> bool:
+    """Mark an event processed by `handler`; False if it already was (a redelivery)."""
+    seen = session.execute(
+        select(processed_events.c.event_id).where(
+            processed_events.c.handler == handler, processed_events.c.event_id == event_id
+        )
+    ).first()
+    if seen is not None:
+        return False
+    session.execute(
+        insert(processed_events).values(handler=handler, event_id=event_id, processed_at=utcnow())
+    )
+    return True
+
+
+class OutboxRelay:
+    """Publishes recorded events: kicked after each commit, and sweeping on a timer."""
+
+    def __init__(
+        self,
+        service: str,
+        database: Database,
+        bus: Bus,
+        *,
+        sweep_interval: float = 1.0,
+        retention: timedelta = timedelta(days=7),
+        batch_size: int = 200,
+    ) -> None:
+        self.service = service
+        self._database = database
+        self._bus = bus
+        self._sweep_interval = sweep_interval
+        self._retention = retention
+        self._batch_size = batch_size
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._idle = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"{service}-outbox", daemon=True)
+        self._last_purge: datetime | None = None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def kick(self) -> None:
+        """Ask for a publishing pass now (called after a commit that recorded events)."""
+        self._idle.clear()
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Publish what is left, then stop."""
+        self._stopping.set()
+        self._wake.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        publisher = Publisher(self._bus)
+        try:
+            while not self._stopping.is_set():
+                self._wake.wait(self._sweep_interval)
+                self._wake.clear()
+                self._publishing_pass(publisher)
+            # What the last commits before the stop recorded still goes out.
+            self._publishing_pass(publisher)
+        finally:
+            publisher.close()
+
+    def _publishing_pass(self, publisher: Publisher) -> None:
+        try:
+            while self.publish_pending(publisher) == self._batch_size:
+                pass
+            self._idle.set()
+            self._observe_backlog()
+            self._purge_if_due()
+        except Exception:
+            log.exception("outbox pass failed; will retry", extra={"service": self.service})
+            publisher.close()
+            self._stopping.wait(1.0)
+
+    def publish_pending(self, publisher: Publisher) -> int:
+        """Publish one batch of unsent events in id order; returns how many."""
+        with self._database.unit_of_work() as uow:
+            rows = uow.session.execute(
+                select(outbox.c.id, outbox.c.event_id, outbox.c.exchange, outbox.c.routing_key)
+                .add_columns(outbox.c.body, outbox.c.event_type)
+                .where(outbox.c.published_at.is_(None))
+                .order_by(outbox.c.id)
+                .limit(self._batch_size)
+                .with_for_update(skip_locked=True)
+            ).all()
+            for row in rows:
+                publisher.publish(
+                    Destination(row.exchange, row.routing_key),
+                    row.body.encode(),
+                    message_id=str(row.event_id),
+                )
+                EVENTS_PUBLISHED.labels(self.service, row.event_type).inc()
+            if rows:
+                uow.session.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_([r.id for r in rows]))
+                    .values(published_at=utcnow())
+                )
+        return len(rows)
+
+    def _observe_backlog(self) -> None:
+        with self._database.session() as session:
+            count, oldest = session.execute(
+                select(func.count(), func.min(outbox.c.occurred_at)).where(
+                    outbox.c.published_at.is_(None)
+                )
+            ).one()
+        OUTBOX_BACKLOG.labels(self.service).set(count)
+        age = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
+        OUTBOX_OLDEST_AGE.labels(self.service).set(max(age, 0.0))
+
+    def _purge_if_due(self) -> None:
+        now = utcnow()
+        if self._last_purge is not None and now - self._last_purge < timedelta(hours=1):
+            return
+        self._last_purge = now
+        with self._database.unit_of_work() as uow:
+            uow.session.execute(
+                delete(outbox).where(
+                    outbox.c.published_at.is_not(None),
+                    outbox.c.published_at < now - self._retention,
+                )
+            )
+
+    def wait_idle(self, timeout: float) -> bool:
+        """True once a pass has found nothing left to publish."""
+        return self._idle.wait(timeout)
+
+
+def replay(service: str, database: Database, bus: Bus, since: datetime) -> int:
+    """Publish again every retained event recorded since `since`; consumers skip duplicates."""
+    publisher = Publisher(bus)
+    count = 0
+    try:
+        with database.session() as session:
+            rows = session.execute(
+                select(outbox.c.event_id, outbox.c.exchange, outbox.c.routing_key, outbox.c.body)
+                .add_columns(outbox.c.event_type)
+                .where(outbox.c.occurred_at >= since)
+                .order_by(outbox.c.id)
+            )
+            for row in rows:
+                publisher.publish(
+                    Destination(row.exchange, row.routing_key),
+                    row.body.encode(),
+                    message_id=str(row.event_id),
+                    headers={"x-minqing-replay": "1"},
+                )
+                EVENTS_PUBLISHED.labels(service, row.event_type).inc()
+                count += 1
+    finally:
+        publisher.close()
+    return count
+

@@ -1,0 +1,187 @@
+"""Process entry points: everything embedded in one process (`up`), or one service (`serve`)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+import time
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+
+from services.kernel import migrations
+from services.kernel.bus import Bus
+from services.kernel.config import Settings
+from services.kernel.db import utcnow
+from services.kernel.http import create_app
+from services.kernel.outbox import replay
+from services.kernel.runtime import ServiceRuntime, ServiceSpec
+from services.kernel.telemetry import configure_logging
+
+log = logging.getLogger(__name__)
+
+DRAIN_TIMEOUT = 15.0
+
+
+def migrate(specs: Sequence[ServiceSpec], settings: Settings) -> None:
+    for spec in specs:
+        migrations.upgrade(spec.name, spec.migrations, settings.database_url(spec.name))
+
+
+def declare_topology(bus: Bus, specs: Sequence[ServiceSpec]) -> None:
+    """Declare every handler's queue, so no event is published before its queue exists."""
+    with bus.connect() as connection:
+        connection.ensure_connection(max_retries=10, interval_start=0.5)
+        bus.declare(
+            connection,
+            [
+                bus.handler_queue(s.queue_name, s.routing_keys)
+                for spec in specs
+                for s in spec.subscriptions
+            ],
+        )
+
+
+def build_app(runtimes: Sequence[ServiceRuntime]) -> FastAPI:
+    title = "Minqing" if len(runtimes) > 1 else f"Minqing {runtimes[0].name}"
+    return create_app(
+        title,
+        runtimes[0].settings,
+        [router for r in runtimes for router in r.spec.routers],
+        {r.name: r.work for r in runtimes},
+        {
+            **{f"{r.name}-database": r.database.ping for r in runtimes},
+            "broker": runtimes[0].bus.ping,
+        },
+    )
+
+
+def serve(spec: ServiceSpec, all_specs: Sequence[ServiceSpec], settings: Settings, host: str, port: int) -> None:
+    """One service in this process, on a durable broker: `minqing serve <service>`."""
+    configure_logging(settings.log_level)
+    migrate([spec], settings)
+    runtime = ServiceRuntime(spec, settings)
+    declare_topology(runtime.bus, all_specs)
+    runtime.start()
+    _serve_http(build_app([runtime]), host, port)
+    runtime.stop_consuming()
+    runtime.stop()
+
+
+def up(specs: Sequence[ServiceSpec], settings: Settings, host: str, port: int) -> None:
+    """Every service in one process on the in-memory broker: `minqing up`."""
+    configure_logging(settings.log_level)
+    migrate(specs, settings)
+    runtimes = [ServiceRuntime(spec, settings) for spec in specs]
+    declare_topology(runtimes[0].bus, specs)
+    marker = _RunMarker(settings.data_dir / "embedded-run.json")
+    unclean_since = marker.unclean_since()
+    marker.mark_running(since=unclean_since)
+    for runtime in runtimes:
+        runtime.start()
+    for runtime in runtimes:
+        runtime.wait_ready()
+    if unclean_since is not None:
+        _recover_lost_messages(runtimes, unclean_since)
+    log.info("minqing is up", extra={"url": f"http://{host}:{port}"})
+    _serve_http(build_app(runtimes), host, port)
+    drained = _drain(runtimes)
+    for runtime in runtimes:
+        runtime.stop_consuming()
+    for runtime in runtimes:
+        runtime.stop()
+    if drained:
+        marker.mark_clean()
+
+
+def _serve_http(app: FastAPI, host: str, port: int) -> None:
+    """Serve until SIGTERM or SIGINT; in-flight requests finish before this returns."""
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=10,
+        )
+    )
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        log.info("stopping", extra={"signal": signal.Signals(signum).name})
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    # Uvicorn leaves signals alone off the main thread, so the shutdown order stays ours.
+    thread = threading.Thread(target=server.run, name="http", daemon=True)
+    thread.start()
+    while not stop.wait(0.5):
+        if not thread.is_alive():
+            raise SystemExit(f"the HTTP server on {host}:{port} stopped (is the port taken?)")
+    server.should_exit = True
+    thread.join()
+
+
+def _drain(runtimes: Sequence[ServiceRuntime]) -> bool:
+    """Let in-memory queues empty before the process (and the memory broker) goes away."""
+    deadline = time.monotonic() + DRAIN_TIMEOUT
+    bus = runtimes[0].bus
+    queues = [c.subscription.queue_name for r in runtimes for c in r.consumers]
+    queues += [f"{r.name}.tasks" for r in runtimes if r.celery is not None]
+    with bus.connect() as connection:
+        while time.monotonic() < deadline:
+            relays_idle = all(r.relay.wait_idle(0) for r in runtimes)
+            if relays_idle and all(bus.queue_depth(connection, q) == 0 for q in queues):
+                # Handlers may still be committing what they took last; let them finish.
+                time.sleep(0.5)
+                if all(bus.queue_depth(connection, q) == 0 for q in queues):
+                    return True
+            time.sleep(0.1)
+    log.warning("queues did not drain; the next start will recover from the outboxes")
+    return False
+
+
+def _recover_lost_messages(runtimes: Sequence[ServiceRuntime], since: datetime) -> None:
+    """After a crash the in-memory queues are gone: publish again what was sent since the
+    crashed run started. Consumers have recorded what they handled, so nothing happens twice."""
+    for runtime in runtimes:
+        count = replay(runtime.name, runtime.database, runtime.bus, since)
+        log.info("recovered events after an unclean stop", extra={"service": runtime.name, "count": count})
+
+
+class _RunMarker:
+    """Remembers whether the last embedded run stopped cleanly, and since when it ran."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+
+    def unclean_since(self) -> datetime | None:
+        if not self._path.exists():
+            return None
+        state = json.loads(self._path.read_text())
+        if state.get("clean"):
+            return None
+        # A little slack for clock adjustments between the runs.
+        return datetime.fromisoformat(state["running_since"]) - timedelta(minutes=1)
+
+    def mark_running(self, since: datetime | None) -> None:
+        # A run that dies before recovering keeps the earlier window open for the next one.
+        self._write({"running_since": (since or utcnow()).isoformat(), "clean": False})
+
+    def mark_clean(self) -> None:
+        state = json.loads(self._path.read_text())
+        self._write({**state, "clean": True})
+
+    def _write(self, state: dict[str, object]) -> None:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self._path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(state))
+        temporary.replace(self._path)

@@ -1,0 +1,159 @@
+"""A service at run time: its database, outbox relay, consumers, Celery worker and periodic jobs."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from celery import Celery
+from fastapi import APIRouter
+from sqlalchemy import MetaData
+
+from services.kernel.bus import Bus
+from services.kernel.config import Settings
+from services.kernel.consumer import ConsumerWorker, Subscriptions
+from services.kernel.db import Database
+from services.kernel.events import Envelope
+from services.kernel.events.envelope import new_trace_id
+from services.kernel.outbox import OutboxRelay
+from services.kernel.tasks import CeleryWorker, create_celery
+from services.kernel.work import Work
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORTS = {"intake": 8001, "routing": 8002, "notify": 8003, "reporting": 8004}
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """Everything the runtime needs to know about a service; each service exports one."""
+
+    name: str
+    metadata: MetaData
+    migrations: Path
+    subscriptions: Subscriptions
+    routers: Sequence[APIRouter] = ()
+    # Service-specific start-up: declare queues, register Celery tasks, add periodic jobs.
+    setup: Callable[[ServiceRuntime], None] | None = None
+    uses_celery: bool = False
+
+
+@dataclass
+class _Periodic:
+    name: str
+    interval: float
+    job: Callable[[], None]
+    due: float = 0.0
+
+
+class ServiceRuntime:
+    """Composition root of one service inside a process."""
+
+    def __init__(self, spec: ServiceSpec, settings: Settings) -> None:
+        self.spec = spec
+        self.settings = settings
+        self.database = Database(settings.database_url(spec.name))
+        self.bus = Bus(settings.broker_url)
+        self.relay = OutboxRelay(
+            spec.name,
+            self.database,
+            self.bus,
+            retention=timedelta(days=settings.outbox_retention_days),
+        )
+        self.consumers = [ConsumerWorker(s, self.bus, self._event_work) for s in spec.subscriptions]
+        self.celery: Celery | None = (
+            create_celery(spec.name, settings.broker_url) if spec.uses_celery else None
+        )
+        self._celery_worker: CeleryWorker | None = None
+        self._periodic: list[_Periodic] = []
+        self._on_stop: list[Callable[[], None]] = []
+        self._stopping = threading.Event()
+        self._periodic_thread = threading.Thread(
+            target=self._run_periodic, name=f"{spec.name}-periodic", daemon=True
+        )
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @contextmanager
+    def work(self, trace_id: str | None = None, envelope: Envelope | None = None) -> Iterator[Work]:
+        """One unit of work on this service's database; commits when the block succeeds."""
+        with self.database.unit_of_work() as uow:
+            yield Work(
+                uow,
+                settings=self.settings,
+                producer=self.spec.name,
+                trace_id=trace_id or new_trace_id(),
+                on_recorded=self.relay.kick,
+                send_task=self._send_task if self.celery is not None else None,
+                envelope=envelope,
+            )
+
+    def _event_work(self, envelope: Envelope) -> AbstractContextManager[Work]:
+        return self.work(envelope.trace_id, envelope)
+
+    def _send_task(self, task: str, args: tuple[str, ...]) -> None:
+        assert self.celery is not None
+        self.celery.send_task(task, args=args)
+
+    def every(self, seconds: float, job: Callable[[], None], name: str) -> None:
+        """Run `job` every `seconds` on the service's periodic thread, first at start-up."""
+        self._periodic.append(_Periodic(name, seconds, job))
+
+    def on_stop(self, hook: Callable[[], None]) -> None:
+        self._on_stop.append(hook)
+
+    def start(self) -> None:
+        if self.spec.setup is not None:
+            self.spec.setup(self)
+        self.relay.start()
+        for consumer in self.consumers:
+            consumer.start()
+        if self.celery is not None:
+            self._celery_worker = CeleryWorker(self.celery)
+            self._celery_worker.start()
+        self._periodic_thread.start()
+        log.info("service started", extra={"service": self.name})
+
+    def wait_ready(self, timeout: float = 30.0) -> bool:
+        return all(consumer.ready.wait(timeout) for consumer in self.consumers)
+
+    def ready(self) -> bool:
+        return self.database.ping() and self.bus.ping()
+
+    def stop_consuming(self) -> None:
+        """Finish the messages in hand and stop taking new ones."""
+        self._stopping.set()
+        for consumer in self.consumers:
+            consumer.stop()
+        if self._celery_worker is not None:
+            self._celery_worker.stop()
+
+    def stop(self) -> None:
+        """Flush the outbox, then release the database."""
+        self.relay.stop()
+        if self._periodic_thread.is_alive():
+            self._periodic_thread.join(5)
+        for hook in self._on_stop:
+            hook()
+        self.database.dispose()
+        log.info("service stopped", extra={"service": self.name})
+
+    def _run_periodic(self) -> None:
+        while not self._stopping.is_set():
+            now = time.monotonic()
+            for periodic in self._periodic:
+                if periodic.due <= now:
+                    periodic.due = now + periodic.interval
+                    try:
+                        periodic.job()
+                    except Exception:
+                        log.exception("periodic job failed", extra={"job": periodic.name})
+            self._stopping.wait(0.5)

@@ -1,0 +1,101 @@
+"""Prometheus metrics shared by every service, and JSON logs with personal data masked."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from prometheus_client import Counter, Gauge, Histogram
+
+EVENTS_PUBLISHED = Counter(
+    "minqing_events_published_total", "Events published to the broker", ["service", "type"]
+)
+EVENTS_CONSUMED = Counter(
+    "minqing_events_consumed_total",
+    "Events handled and committed",
+    ["service", "handler", "type"],
+)
+EVENTS_DUPLICATE = Counter(
+    "minqing_events_duplicate_total",
+    "Events skipped because the handler had processed them already",
+    ["service", "handler", "type"],
+)
+EVENTS_FAILED = Counter(
+    "minqing_events_failed_total",
+    "Handler attempts that raised",
+    ["service", "handler", "type"],
+)
+EVENTS_DEAD_LETTERED = Counter(
+    "minqing_events_dead_lettered_total",
+    "Messages moved to the dead-letter exchange",
+    ["service", "handler", "reason"],
+)
+HANDLER_DURATION = Histogram(
+    "minqing_handler_duration_seconds",
+    "Time to handle one event, commit included",
+    ["service", "handler"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+OUTBOX_BACKLOG = Gauge("minqing_outbox_backlog", "Recorded events not yet published", ["service"])
+OUTBOX_OLDEST_AGE = Gauge(
+    "minqing_outbox_oldest_unsent_age_seconds",
+    "Age of the oldest recorded event not yet published",
+    ["service"],
+)
+HTTP_REQUESTS = Counter(
+    "minqing_http_requests_total", "HTTP requests", ["service", "method", "route", "status"]
+)
+HTTP_DURATION = Histogram(
+    "minqing_http_request_duration_seconds",
+    "HTTP request latency",
+    ["service", "method", "route"],
+    buckets=(0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+TASKS = Counter("minqing_tasks_total", "Celery tasks run", ["task", "outcome"])
+
+# Mainland mobile numbers, 18-digit resident ID numbers and email addresses.
+_ID_NUMBER = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
+_MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+
+
+def mask_pii(text: str) -> str:
+    """Mask phone numbers, ID numbers and email addresses in free text."""
+    text = _ID_NUMBER.sub(lambda m: f"{m[1]}********{m[2]}", text)
+    text = _MOBILE.sub(lambda m: f"{m[1]}****{m[2]}", text)
+    return _EMAIL.sub(lambda m: f"{m[1]}***@{m[2]}", text)
+
+
+_STANDARD_RECORD_FIELDS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line; every string is masked before it leaves the process."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD_RECORD_FIELDS and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return mask_pii(json.dumps(entry, ensure_ascii=False, default=str))
+
+
+def configure_logging(level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("amqp", "kombu", "celery", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -1,0 +1,40 @@
+"""SMS gateways behind one interface, chosen by the `MINQING_SMS_GATEWAY` URL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import unquote, urlsplit
+
+from services.kernel.config import ConfigError
+
+
+@dataclass(frozen=True)
+class OutgoingSms:
+    message_id: str
+    to: str
+    text: str
+    segments: int
+    tracking_no: str | None
+    template: str
+
+
+class GatewayError(Exception):
+    """The gateway did not take the message; sending is retried."""
+
+
+class Gateway(Protocol):
+    def send(self, sms: OutgoingSms) -> None:
+        """Hand one message over; must be idempotent on `message_id`."""
+
+
+def gateway_from_url(url: str) -> Gateway:
+    from services.notify.gateways.file import FileGateway
+
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        return FileGateway(Path(unquote(parts.path)))
+    raise ConfigError(
+        f"MINQING_SMS_GATEWAY: {parts.scheme}:// is not supported yet; use file:///path/outbox.jsonl"
+    )

@@ -1,0 +1,64 @@
+"""Handing a recorded message to the gateway, exactly once."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from services.kernel.db import utcnow
+from services.kernel.events.contracts import MessageSent
+from services.kernel.work import Work
+from services.notify.gateways import Gateway, OutgoingSms
+from services.notify.models import Message
+
+WorkOpener = Callable[[], AbstractContextManager[Work]]
+# A queued message older than this has lost its task (a crash between commit and enqueue).
+STALE_AFTER = timedelta(seconds=30)
+
+
+def deliver(open_work: WorkOpener, gateway: Gateway, message_id: uuid.UUID) -> None:
+    """Send a queued message; a message already sent (a retried task) is left alone."""
+    with open_work() as work:
+        message = work.session.get(Message, message_id, with_for_update=True)
+        if message is None or message.status != "queued":
+            return
+        # The gateway dedupes on the message id, so a crash after this line cannot double-send.
+        gateway.send(
+            OutgoingSms(
+                message_id=str(message.id),
+                to=message.recipient,
+                text=message.text,
+                segments=message.segments,
+                tracking_no=message.tracking_no,
+                template=message.template,
+            )
+        )
+        message.status = "sent"
+        message.sent_at = utcnow()
+        work.publish(
+            MessageSent(
+                message_id=message.id,
+                case_id=message.case_id,
+                tracking_no=message.tracking_no,
+                template=message.template,
+                channel="sms",
+                segments=message.segments,
+            ),
+            case_id=message.case_id,
+        )
+
+
+def stale_message_ids(open_work: WorkOpener) -> list[str]:
+    with open_work() as work:
+        return [
+            str(i)
+            for i in work.session.scalars(
+                select(Message.id)
+                .where(Message.status == "queued", Message.created_at < utcnow() - STALE_AFTER)
+                .limit(1000)
+            )
+        ]

@@ -1,0 +1,4 @@
+from services.reporting.models import Base
+from services.kernel.migrations import run_env
+
+run_env(Base.metadata)

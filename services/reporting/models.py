@@ -1,0 +1,39 @@
+"""Reporting's read model: one row per case, built from events only."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import MetaData, String, Uuid
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.kernel.db import UtcDateTime
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class CaseFact(Base):
+    """What reporting knows of a case; filled in whichever order its events arrive."""
+
+    __tablename__ = "case_facts"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    tracking_no: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str | None] = mapped_column(String(20), index=True)
+    kind: Mapped[str | None] = mapped_column(String(20))
+    category: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(30), index=True)
+    department_code: Mapped[str | None] = mapped_column(String(40), index=True)
+    department_name: Mapped[str | None] = mapped_column(String(100))
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -1,0 +1,28 @@
+"""Routing: every case reaches the department that must handle it, on that department's queue."""
+
+from pathlib import Path
+
+from services.kernel.runtime import ServiceRuntime, ServiceSpec
+from services.routing.api import routers
+from services.routing.catalogue import load_catalogue, sync_catalogue
+from services.routing.handlers import subscriptions
+from services.routing.models import Base
+
+
+def _setup(runtime: ServiceRuntime) -> None:
+    """Load the catalogue into the tables and declare every department's queue."""
+    entries = load_catalogue()
+    with runtime.work() as work:
+        sync_catalogue(work.session, entries)
+    with runtime.bus.connect() as connection:
+        runtime.bus.declare(connection, [runtime.bus.department_queue(e.code) for e in entries])
+
+
+SERVICE = ServiceSpec(
+    name="routing",
+    metadata=Base.metadata,
+    migrations=Path(__file__).with_name("migrations"),
+    subscriptions=subscriptions,
+    routers=routers,
+    setup=_setup,
+)

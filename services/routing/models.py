@@ -1,0 +1,62 @@
+"""Routing's tables: departments, the dispatch catalogue's terms, and work orders."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, MetaData, String, Text, Uuid
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.kernel.db import UtcDateTime
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class Department(Base):
+    __tablename__ = "departments"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class DispatchTerm(Base):
+    """A category or keyword that sends a case to a department."""
+
+    __tablename__ = "dispatch_terms"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
+    term_type: Mapped[str] = mapped_column(String(20))
+    term: Mapped[str] = mapped_column(String(100))
+
+
+class WorkOrder(Base):
+    """Routing's record of one department's job on a case (or of the case awaiting dispatch)."""
+
+    __tablename__ = "work_orders"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    tracking_no: Mapped[str] = mapped_column(String(20), index=True)
+    department_code: Mapped[str | None] = mapped_column(ForeignKey("departments.code"))
+    status: Mapped[str] = mapped_column(String(30), index=True)
+    matched_by: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    category: Mapped[str | None] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(String(500))
+    deadline: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
