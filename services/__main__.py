@@ -39,7 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     replay = commands.add_parser("replay", help="publish a service's recorded events again")
     replay.add_argument("--service", choices=SERVICE_NAMES, required=True)
-    replay.add_argument("--since", type=_timestamp, required=True, help="ISO 8601, e.g. 2026-11-01T00:00:00Z")
+    replay.add_argument(
+        "--since", type=_timestamp, required=True, help="ISO 8601, e.g. 2026-11-01T00:00:00Z"
+    )
 
     bench = commands.add_parser("bench", help="the end-to-end benchmark (bench/README.md)")
     bench.add_argument("args", nargs=argparse.REMAINDER)
@@ -75,7 +77,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "up":
         if not settings.embedded:
-            print("minqing: `up` runs on the embedded broker; use `serve` with RabbitMQ", file=sys.stderr)
+            print(
+                "minqing: `up` runs on the embedded broker; use `serve` with RabbitMQ",
+                file=sys.stderr,
+            )
             return 2
         processes.up(list(SPECS.values()), settings, args.host, args.port)
     elif args.command == "serve":

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from services.intake import domain
 from services.intake.channels import web
-from services.intake.models import Case
 from services.intake.deps import IntakeWork
+from services.intake.models import Case
 from services.kernel.http import SettingsDep
 
 citizen_view = APIRouter(tags=["intake"])

@@ -24,7 +24,9 @@ def update_citizen_view(event: CaseAssigned | CasePendingDispatch, work: Work) -
         case.department_name = event.department_name
     else:
         status, note = "awaiting_dispatch", None
-    work.session.add(TimelineEntry(case_id=case.id, occurred_at=occurred_at, status=status, note=note))
+    work.session.add(
+        TimelineEntry(case_id=case.id, occurred_at=occurred_at, status=status, note=note)
+    )
     if domain.advances(case.status, status):
         case.status = status
         case.updated_at = occurred_at

@@ -7,7 +7,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kombu import Connection, Exchange, Producer, Queue, binding
+from kombu.connection import Connection
+from kombu.entity import Exchange, Queue, binding
+from kombu.messaging import Producer
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,8 @@ class Bus:
     """Knows the broker URL and the topology; hands out connections and queues."""
 
     def __init__(self, url: str) -> None:
-        self.url = url
+        # kombu warns on a memory URL without a host; the host means nothing there.
+        self.url = "memory://localhost/" if url.rstrip("/") == "memory:" else url
 
     @property
     def durable(self) -> bool:
@@ -57,7 +60,9 @@ class Bus:
         if self.durable:
             return Connection(self.url, transport_options={"confirm_publish": True}, heartbeat=30)
         # Kombu's memory transport polls; its default interval would cap us at a few msg/s.
-        return Connection(self.url, transport_options={"polling_interval": _MEMORY_POLLING_INTERVAL})
+        return Connection(
+            self.url, transport_options={"polling_interval": _MEMORY_POLLING_INTERVAL}
+        )
 
     def _queue_arguments(self, dead_letter: bool = True) -> dict[str, Any]:
         if not self.durable:

@@ -66,7 +66,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     embedded = broker_url.startswith("memory://")
     template = env.get("MINQING_DATABASE_URL", f"sqlite:///{data_dir}/{{service}}.db")
     database_urls = {
-        s: _normalise_database_url(env.get(service_database_variable(s)) or template.format(service=s))
+        s: _normalise_database_url(
+            env.get(service_database_variable(s)) or template.format(service=s)
+        )
         for s in SERVICE_NAMES
     }
     if len(set(database_urls.values())) != len(SERVICE_NAMES):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -11,7 +10,9 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from kombu import Connection, Consumer, Message
+from kombu.connection import Connection
+from kombu.message import Message
+from kombu.messaging import Consumer
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -34,7 +35,7 @@ Handler = Callable[[Any, Work], None]
 WorkFactory = Callable[[Envelope], AbstractContextManager[Work]]
 
 
-class RetryLater(Exception):  # noqa: N818 - it is an instruction, not an error
+class RetryLater(Exception):
     """The handler cannot act yet (an event it depends on has not arrived); try again soon."""
 
 
@@ -116,7 +117,9 @@ class ConsumerWorker:
         self._thread.join(timeout)
 
     def _run(self) -> None:
-        queue = self._bus.handler_queue(self.subscription.queue_name, self.subscription.routing_keys)
+        queue = self._bus.handler_queue(
+            self.subscription.queue_name, self.subscription.routing_keys
+        )
         while not self._stopping.is_set():
             try:
                 with self._bus.connect() as connection:
@@ -130,13 +133,15 @@ class ConsumerWorker:
 
     def _consume(self, connection: Connection, queue: Any) -> None:
         channel = connection.channel()
-        with Consumer(channel, queues=[queue], on_message=self._on_message, accept=None) as consumer:
+        with Consumer(
+            channel, queues=[queue], on_message=self._on_message, accept=None
+        ) as consumer:
             consumer.qos(prefetch_count=self.PREFETCH)
             self.ready.set()
             while not self._stopping.is_set():
                 try:
                     connection.drain_events(timeout=0.5)
-                except (TimeoutError, socket.timeout):
+                except TimeoutError:
                     if self._bus.durable:
                         connection.heartbeat_check()
 
@@ -214,9 +219,7 @@ class ConsumerWorker:
             headers=headers,
         )
         message.ack()
-        EVENTS_DEAD_LETTERED.labels(
-            self.subscription.service, self.subscription.name, reason
-        ).inc()
+        EVENTS_DEAD_LETTERED.labels(self.subscription.service, self.subscription.name, reason).inc()
         log.error("message dead-lettered", extra={**self._labels(), "reason": reason})
 
     def _labels(self) -> dict[str, str]:

@@ -247,4 +247,3 @@ def replay(service: str, database: Database, bus: Bus, since: datetime) -> int:
     finally:
         publisher.close()
     return count
-

@@ -61,7 +61,9 @@ def build_app(runtimes: Sequence[ServiceRuntime]) -> FastAPI:
     )
 
 
-def serve(spec: ServiceSpec, all_specs: Sequence[ServiceSpec], settings: Settings, host: str, port: int) -> None:
+def serve(
+    spec: ServiceSpec, all_specs: Sequence[ServiceSpec], settings: Settings, host: str, port: int
+) -> None:
     """One service in this process, on a durable broker: `minqing serve <service>`."""
     configure_logging(settings.log_level)
     migrate([spec], settings)
@@ -154,7 +156,10 @@ def _recover_lost_messages(runtimes: Sequence[ServiceRuntime], since: datetime) 
     crashed run started. Consumers have recorded what they handled, so nothing happens twice."""
     for runtime in runtimes:
         count = replay(runtime.name, runtime.database, runtime.bus, since)
-        log.info("recovered events after an unclean stop", extra={"service": runtime.name, "count": count})
+        log.info(
+            "recovered events after an unclean stop",
+            extra={"service": runtime.name, "count": count},
+        )
 
 
 class _RunMarker:

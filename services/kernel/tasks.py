@@ -29,7 +29,9 @@ class MeasuredTask(Task):  # type: ignore[misc]
 
 
 def create_celery(service: str, broker_url: str) -> Celery:
-    app = Celery(f"minqing-{service}", broker=broker_url, task_cls=MeasuredTask, set_as_current=False)
+    app = Celery(
+        f"minqing-{service}", broker=broker_url, task_cls=MeasuredTask, set_as_current=False
+    )
     transport_options: dict[str, Any] = (
         {"polling_interval": _MEMORY_POLLING_INTERVAL}
         if broker_url.startswith("memory://")
@@ -47,6 +49,8 @@ def create_celery(service: str, broker_url: str) -> Celery:
         broker_transport_options=transport_options,
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
+        # No remote-control mailbox: nothing here uses it, and it leaves a queue per worker.
+        worker_enable_remote_control=False,
         enable_utc=True,
     )
     return app
@@ -66,7 +70,9 @@ class CeleryWorker:
             without_gossip=True,
             loglevel="WARNING",
         )
-        self._thread = threading.Thread(target=self._worker.start, name="celery-worker", daemon=True)
+        self._thread = threading.Thread(
+            target=self._worker.start, name="celery-worker", daemon=True
+        )
 
     def start(self) -> None:
         self._thread.start()

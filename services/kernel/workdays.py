@@ -1,4 +1,4 @@
-"""Working days on the Chinese calendar (holidays and make-up working days), and the promise per kind."""
+"""Working days on the Chinese calendar (holidays, make-up days) and the promise per kind."""
 
 from __future__ import annotations
 

@@ -56,7 +56,8 @@ def remember_contact(work: Work, event: CaseSubmitted) -> CaseContact:
 
 def queue_sms(work: Work, contact: CaseContact, message: RenderedMessage) -> None:
     """Record the message (once per event, recipient and template) and queue its sending."""
-    assert work.envelope is not None and contact.phone is not None
+    assert work.envelope is not None
+    assert contact.phone is not None
     already = work.session.scalars(
         select(Message.id).where(
             Message.event_id == work.envelope.id,

@@ -23,7 +23,9 @@ TEMPLATES = {
             "case_received",
             "您的诉求已受理，编号{tracking_no}，查询码{access_code}，我们将于{promised_date}前答复。",
         ),
-        Template("case_dispatched", "您的诉求{tracking_no}已交{department}办理，将于{deadline}前答复。"),
+        Template(
+            "case_dispatched", "您的诉求{tracking_no}已交{department}办理，将于{deadline}前答复。"
+        ),
     )
 }
 

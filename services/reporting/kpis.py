@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from services.reporting.models import CaseFact
 
@@ -31,6 +32,8 @@ def summary(session: Session) -> Summary:
     )
 
 
-def _count_by(session: Session, column: ColumnElement[str | None], *where: ColumnElement[bool]) -> dict[str, int]:
+def _count_by(
+    session: Session, column: InstrumentedAttribute[Any], *where: ColumnElement[bool]
+) -> dict[str, int]:
     rows = session.execute(select(column, func.count()).where(*where).group_by(column))
     return {str(key): int(count) for key, count in rows}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 
@@ -31,9 +30,7 @@ def decide(rules: Rules, category: str | None, description: str) -> Decision:
     """
     if category is not None and category in rules.by_category:
         return Decision(rules.by_category[category], f"category:{category}")
-    hits: dict[str, list[str]] = defaultdict(list)
-    for code, words in rules.keywords.items():
-        hits[code] = [w for w in words if w in description]
+    hits = {code: [w for w in words if w in description] for code, words in rules.keywords.items()}
     ranked = sorted(hits.items(), key=lambda item: len(item[1]), reverse=True)
     if not ranked or not ranked[0][1]:
         return Decision(None, "no rule matched")

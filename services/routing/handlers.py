@@ -79,7 +79,9 @@ def load_rules(session: Session) -> Rules:
     keywords: dict[str, list[str]] = defaultdict(list)
     active = select(Department.code).where(Department.active.is_(True))
     for term in session.scalars(
-        select(DispatchTerm).where(DispatchTerm.department_code.in_(active)).order_by(DispatchTerm.id)
+        select(DispatchTerm)
+        .where(DispatchTerm.department_code.in_(active))
+        .order_by(DispatchTerm.id)
     ):
         if term.term_type == "category":
             by_category[term.term] = term.department_code

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from services.intake import domain
+from services.intake.deps import IntakeWork
 from services.intake.submissions import Submission, accept
 from services.kernel.events.contracts import Contact, Kind, Location
-from services.intake.deps import IntakeWork
 from services.kernel.http import SettingsDep
 
 router = APIRouter(tags=["intake"])

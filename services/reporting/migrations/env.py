@@ -1,4 +1,4 @@
-from services.reporting.models import Base
 from services.kernel.migrations import run_env
+from services.reporting.models import Base
 
 run_env(Base.metadata)

@@ -1,4 +1,4 @@
-from services.routing.models import Base
 from services.kernel.migrations import run_env
+from services.routing.models import Base
 
 run_env(Base.metadata)

@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-26 18:50:42.224834
 """
 
@@ -12,89 +12,105 @@ from alembic import op
 
 import services.kernel.db
 
-revision: str = '0001'
+revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table('outbox',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('event_id', sa.Uuid(), nullable=False),
-    sa.Column('event_type', sa.String(length=100), nullable=False),
-    sa.Column('exchange', sa.String(length=100), nullable=False),
-    sa.Column('routing_key', sa.String(length=200), nullable=False),
-    sa.Column('case_id', sa.Uuid(), nullable=True),
-    sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('occurred_at', services.kernel.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('published_at', services.kernel.db.UtcDateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id')
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("event_id", sa.Uuid(), nullable=False),
+        sa.Column("event_type", sa.String(length=100), nullable=False),
+        sa.Column("exchange", sa.String(length=100), nullable=False),
+        sa.Column("routing_key", sa.String(length=200), nullable=False),
+        sa.Column("case_id", sa.Uuid(), nullable=True),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("occurred_at", services.kernel.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("published_at", services.kernel.db.UtcDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
     )
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_outbox_event_id'), ['event_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_outbox_occurred_at'), ['occurred_at'], unique=False)
-        batch_op.create_index('ix_outbox_unpublished', ['id'], unique=False, postgresql_where=sa.text('published_at IS NULL'), sqlite_where=sa.text('published_at IS NULL'))
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_outbox_event_id"), ["event_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_outbox_occurred_at"), ["occurred_at"], unique=False)
+        batch_op.create_index(
+            "ix_outbox_unpublished",
+            ["id"],
+            unique=False,
+            postgresql_where=sa.text("published_at IS NULL"),
+            sqlite_where=sa.text("published_at IS NULL"),
+        )
 
-    op.create_table('processed_events',
-    sa.Column('handler', sa.String(length=100), nullable=False),
-    sa.Column('event_id', sa.Uuid(), nullable=False),
-    sa.Column('processed_at', services.kernel.db.UtcDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('handler', 'event_id')
+    op.create_table(
+        "processed_events",
+        sa.Column("handler", sa.String(length=100), nullable=False),
+        sa.Column("event_id", sa.Uuid(), nullable=False),
+        sa.Column("processed_at", services.kernel.db.UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("handler", "event_id"),
     )
-    op.create_table('cases',
-    sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('tracking_no', sa.String(length=20), nullable=False),
-    sa.Column('access_code_hash', sa.String(length=64), nullable=False),
-    sa.Column('channel', sa.String(length=20), nullable=False),
-    sa.Column('kind', sa.String(length=20), nullable=False),
-    sa.Column('category', sa.String(length=64), nullable=True),
-    sa.Column('description', sa.Text(), nullable=False),
-    sa.Column('address', sa.String(length=500), nullable=True),
-    sa.Column('lat', sa.Float(), nullable=True),
-    sa.Column('lon', sa.Float(), nullable=True),
-    sa.Column('contact_name', sa.String(length=50), nullable=True),
-    sa.Column('contact_phone', sa.String(length=20), nullable=True),
-    sa.Column('contact_email', sa.String(length=254), nullable=True),
-    sa.Column('status', sa.String(length=30), nullable=False),
-    sa.Column('department_code', sa.String(length=40), nullable=True),
-    sa.Column('department_name', sa.String(length=100), nullable=True),
-    sa.Column('promised_date', sa.Date(), nullable=False),
-    sa.Column('submitted_at', services.kernel.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', services.kernel.db.UtcDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_cases')),
-    sa.UniqueConstraint('tracking_no', name=op.f('uq_cases_tracking_no'))
+    op.create_table(
+        "cases",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("tracking_no", sa.String(length=20), nullable=False),
+        sa.Column("access_code_hash", sa.String(length=64), nullable=False),
+        sa.Column("channel", sa.String(length=20), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("category", sa.String(length=64), nullable=True),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("address", sa.String(length=500), nullable=True),
+        sa.Column("lat", sa.Float(), nullable=True),
+        sa.Column("lon", sa.Float(), nullable=True),
+        sa.Column("contact_name", sa.String(length=50), nullable=True),
+        sa.Column("contact_phone", sa.String(length=20), nullable=True),
+        sa.Column("contact_email", sa.String(length=254), nullable=True),
+        sa.Column("status", sa.String(length=30), nullable=False),
+        sa.Column("department_code", sa.String(length=40), nullable=True),
+        sa.Column("department_name", sa.String(length=100), nullable=True),
+        sa.Column("promised_date", sa.Date(), nullable=False),
+        sa.Column("submitted_at", services.kernel.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", services.kernel.db.UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cases")),
+        sa.UniqueConstraint("tracking_no", name=op.f("uq_cases_tracking_no")),
     )
-    op.create_table('tracking_sequences',
-    sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('last', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('day', name=op.f('pk_tracking_sequences'))
+    op.create_table(
+        "tracking_sequences",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("last", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("day", name=op.f("pk_tracking_sequences")),
     )
-    op.create_table('case_timeline',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('case_id', sa.Uuid(), nullable=False),
-    sa.Column('occurred_at', services.kernel.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('status', sa.String(length=30), nullable=False),
-    sa.Column('note', sa.String(length=500), nullable=True),
-    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_case_timeline_case_id_cases')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_timeline'))
+    op.create_table(
+        "case_timeline",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Uuid(), nullable=False),
+        sa.Column("occurred_at", services.kernel.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("status", sa.String(length=30), nullable=False),
+        sa.Column("note", sa.String(length=500), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_case_timeline_case_id_cases")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_timeline")),
     )
-    with op.batch_alter_table('case_timeline', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_case_timeline_case_id'), ['case_id'], unique=False)
-
+    with op.batch_alter_table("case_timeline", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_case_timeline_case_id"), ["case_id"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('case_timeline', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_case_timeline_case_id'))
+    with op.batch_alter_table("case_timeline", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_case_timeline_case_id"))
 
-    op.drop_table('case_timeline')
-    op.drop_table('tracking_sequences')
-    op.drop_table('cases')
-    op.drop_table('processed_events')
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.drop_index('ix_outbox_unpublished', postgresql_where=sa.text('published_at IS NULL'), sqlite_where=sa.text('published_at IS NULL'))
-        batch_op.drop_index(batch_op.f('ix_outbox_occurred_at'))
-        batch_op.drop_index(batch_op.f('ix_outbox_event_id'))
+    op.drop_table("case_timeline")
+    op.drop_table("tracking_sequences")
+    op.drop_table("cases")
+    op.drop_table("processed_events")
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_outbox_unpublished",
+            postgresql_where=sa.text("published_at IS NULL"),
+            sqlite_where=sa.text("published_at IS NULL"),
+        )
+        batch_op.drop_index(batch_op.f("ix_outbox_occurred_at"))
+        batch_op.drop_index(batch_op.f("ix_outbox_event_id"))
 
-    op.drop_table('outbox')
+    op.drop_table("outbox")

@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-26 18:50:42.303001
 """
 
@@ -12,69 +12,85 @@ from alembic import op
 
 import services.kernel.db
 
-revision: str = '0001'
+revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table('outbox',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('event_id', sa.Uuid(), nullable=False),
-    sa.Column('event_type', sa.String(length=100), nullable=False),
-    sa.Column('exchange', sa.String(length=100), nullable=False),
-    sa.Column('routing_key', sa.String(length=200), nullable=False),
-    sa.Column('case_id', sa.Uuid(), nullable=True),
-    sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('occurred_at', services.kernel.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('published_at', services.kernel.db.UtcDateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id')
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("event_id", sa.Uuid(), nullable=False),
+        sa.Column("event_type", sa.String(length=100), nullable=False),
+        sa.Column("exchange", sa.String(length=100), nullable=False),
+        sa.Column("routing_key", sa.String(length=200), nullable=False),
+        sa.Column("case_id", sa.Uuid(), nullable=True),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("occurred_at", services.kernel.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("published_at", services.kernel.db.UtcDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
     )
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_outbox_event_id'), ['event_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_outbox_occurred_at'), ['occurred_at'], unique=False)
-        batch_op.create_index('ix_outbox_unpublished', ['id'], unique=False, postgresql_where=sa.text('published_at IS NULL'), sqlite_where=sa.text('published_at IS NULL'))
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_outbox_event_id"), ["event_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_outbox_occurred_at"), ["occurred_at"], unique=False)
+        batch_op.create_index(
+            "ix_outbox_unpublished",
+            ["id"],
+            unique=False,
+            postgresql_where=sa.text("published_at IS NULL"),
+            sqlite_where=sa.text("published_at IS NULL"),
+        )
 
-    op.create_table('processed_events',
-    sa.Column('handler', sa.String(length=100), nullable=False),
-    sa.Column('event_id', sa.Uuid(), nullable=False),
-    sa.Column('processed_at', services.kernel.db.UtcDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('handler', 'event_id')
+    op.create_table(
+        "processed_events",
+        sa.Column("handler", sa.String(length=100), nullable=False),
+        sa.Column("event_id", sa.Uuid(), nullable=False),
+        sa.Column("processed_at", services.kernel.db.UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("handler", "event_id"),
     )
-    op.create_table('case_facts',
-    sa.Column('case_id', sa.Uuid(), nullable=False),
-    sa.Column('tracking_no', sa.String(length=20), nullable=False),
-    sa.Column('channel', sa.String(length=20), nullable=True),
-    sa.Column('kind', sa.String(length=20), nullable=True),
-    sa.Column('category', sa.String(length=64), nullable=True),
-    sa.Column('status', sa.String(length=30), nullable=False),
-    sa.Column('department_code', sa.String(length=40), nullable=True),
-    sa.Column('department_name', sa.String(length=100), nullable=True),
-    sa.Column('submitted_at', services.kernel.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('updated_at', services.kernel.db.UtcDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('case_id', name=op.f('pk_case_facts'))
+    op.create_table(
+        "case_facts",
+        sa.Column("case_id", sa.Uuid(), nullable=False),
+        sa.Column("tracking_no", sa.String(length=20), nullable=False),
+        sa.Column("channel", sa.String(length=20), nullable=True),
+        sa.Column("kind", sa.String(length=20), nullable=True),
+        sa.Column("category", sa.String(length=64), nullable=True),
+        sa.Column("status", sa.String(length=30), nullable=False),
+        sa.Column("department_code", sa.String(length=40), nullable=True),
+        sa.Column("department_name", sa.String(length=100), nullable=True),
+        sa.Column("submitted_at", services.kernel.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", services.kernel.db.UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("case_id", name=op.f("pk_case_facts")),
     )
-    with op.batch_alter_table('case_facts', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_case_facts_channel'), ['channel'], unique=False)
-        batch_op.create_index(batch_op.f('ix_case_facts_department_code'), ['department_code'], unique=False)
-        batch_op.create_index(batch_op.f('ix_case_facts_status'), ['status'], unique=False)
-        batch_op.create_index(batch_op.f('ix_case_facts_submitted_at'), ['submitted_at'], unique=False)
-
+    with op.batch_alter_table("case_facts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_case_facts_channel"), ["channel"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_case_facts_department_code"), ["department_code"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_case_facts_status"), ["status"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_case_facts_submitted_at"), ["submitted_at"], unique=False
+        )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('case_facts', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_case_facts_submitted_at'))
-        batch_op.drop_index(batch_op.f('ix_case_facts_status'))
-        batch_op.drop_index(batch_op.f('ix_case_facts_department_code'))
-        batch_op.drop_index(batch_op.f('ix_case_facts_channel'))
+    with op.batch_alter_table("case_facts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_case_facts_submitted_at"))
+        batch_op.drop_index(batch_op.f("ix_case_facts_status"))
+        batch_op.drop_index(batch_op.f("ix_case_facts_department_code"))
+        batch_op.drop_index(batch_op.f("ix_case_facts_channel"))
 
-    op.drop_table('case_facts')
-    op.drop_table('processed_events')
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.drop_index('ix_outbox_unpublished', postgresql_where=sa.text('published_at IS NULL'), sqlite_where=sa.text('published_at IS NULL'))
-        batch_op.drop_index(batch_op.f('ix_outbox_occurred_at'))
-        batch_op.drop_index(batch_op.f('ix_outbox_event_id'))
+    op.drop_table("case_facts")
+    op.drop_table("processed_events")
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_outbox_unpublished",
+            postgresql_where=sa.text("published_at IS NULL"),
+            sqlite_where=sa.text("published_at IS NULL"),
+        )
+        batch_op.drop_index(batch_op.f("ix_outbox_occurred_at"))
+        batch_op.drop_index(batch_op.f("ix_outbox_event_id"))
 
-    op.drop_table('outbox')
+    op.drop_table("outbox")

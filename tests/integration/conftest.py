@@ -1,0 +1,29 @@
+"""Settings for one test: its own PostgreSQL databases (migrated) and RabbitMQ vhost."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from services.__main__ import SPECS
+from services.kernel.bus import Bus
+from services.kernel.config import Settings, load_settings
+from services.kernel.processes import declare_topology, migrate
+from tests.support import TEST_SECRET
+
+
+@pytest.fixture
+def settings(postgres_url: str, amqp_url: str, tmp_path: Path) -> Settings:
+    settings = load_settings(
+        {
+            "MINQING_BROKER_URL": amqp_url,
+            "MINQING_DATABASE_URL": postgres_url,
+            "MINQING_SECRET_KEY": TEST_SECRET,
+            "MINQING_DATA_DIR": str(tmp_path),
+            "MINQING_SMS_GATEWAY": f"file://{tmp_path}/sms-outbox.jsonl",
+        }
+    )
+    migrate(list(SPECS.values()), settings)
+    declare_topology(Bus(settings.broker_url), list(SPECS.values()))
+    return settings

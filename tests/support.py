@@ -1,0 +1,174 @@
+"""Real parts for tests: PostgreSQL databases, a RabbitMQ vhost, and Minqing processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from services.kernel.config import SERVICE_NAMES
+
+POSTGRES_URL = os.environ.get("MINQING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+AMQP_URL = os.environ.get("MINQING_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672")
+REPO = Path(__file__).resolve().parent.parent
+MINQING = [sys.executable, "-m", "services"]
+TEST_SECRET = "test-secret-" + "x" * 40
+
+
+def services_required() -> bool:
+    return os.environ.get("MINQING_REQUIRE_SERVICES") == "1"
+
+
+def unavailable(reason: str) -> None:
+    """Skip, or fail when CI says the real services must be there."""
+    if services_required():
+        pytest.fail(f"required service unavailable: {reason}")
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)
+
+
+@contextmanager
+def postgres_databases() -> Iterator[str]:
+    """Four fresh databases; yields a MINQING_DATABASE_URL template with `{service}`."""
+    prefix = f"mqt_{uuid.uuid4().hex[:10]}"
+    admin_url = POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://") + "/postgres"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            for service in SERVICE_NAMES:
+                connection.execute(text(f'CREATE DATABASE "{prefix}_{service}"'))
+    except Exception as exc:
+        admin.dispose()
+        unavailable(f"PostgreSQL at {POSTGRES_URL}: {exc}")
+    try:
+        yield f"{POSTGRES_URL}/{prefix}_{{service}}"
+    finally:
+        with admin.connect() as connection:
+            for service in SERVICE_NAMES:
+                connection.execute(
+                    text(f'DROP DATABASE IF EXISTS "{prefix}_{service}" WITH (FORCE)')
+                )
+        admin.dispose()
+
+
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+@contextmanager
+def rabbitmq_vhost() -> Iterator[str]:
+    """A vhost of its own, so tests never see each other's queues; yields its AMQP URL."""
+    if shutil.which("rabbitmqctl") is None:
+        unavailable("rabbitmqctl is not on PATH (needed to give each test its own vhost)")
+    vhost = f"mqt-{uuid.uuid4().hex[:10]}"
+    try:
+        _rabbitmqctl("add_vhost", vhost)
+        _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    except (subprocess.SubprocessError, OSError) as exc:
+        unavailable(f"RabbitMQ: cannot create a vhost: {exc}")
+    try:
+        yield f"{AMQP_URL}/{vhost}"
+    finally:
+        _rabbitmqctl("delete_vhost", vhost)
+
+
+class MinqingProcess:
+    """A `minqing` subprocess (up or serve) with its own environment and log file."""
+
+    def __init__(self, args: list[str], env: dict[str, str], port: int, log_path: Path) -> None:
+        self.args = args
+        self.env = env
+        self.port = port
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> MinqingProcess:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [*MINQING, *self.args], env=self.env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT
+        )
+        log.close()
+
+        def ready() -> bool:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise AssertionError(f"{self.args} exited: {self.log_path.read_text()[-3000:]}")
+            try:
+                return httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_until(ready, timeout, interval=0.2)
+        return self
+
+    def terminate(self, timeout: float = 30.0) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(10)
+
+    def ensure_stopped(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+
+def base_env(**overrides: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MINQING_")}
+    env.update({"MINQING_SECRET_KEY": TEST_SECRET, "MINQING_LOG_LEVEL": "INFO", **overrides})
+    return env
+
+
+def read_sms(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def case_payload(
+    description: str = "学校门口的校车每天超载，孩子们很危险", **extra: Any
+) -> dict[str, Any]:
+    return {
+        "description": description,
+        "kind": "complaint",
+        "contact": {"name": "张三", "phone": "13812345678"},
+        **extra,
+    }
