@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import Any
 
 from celery import Celery, Task
+from celery.platforms import EX_OK
+from celery.worker import state as worker_state
 
 from services.kernel.telemetry import TASKS
 
@@ -77,7 +78,14 @@ class CeleryWorker:
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        self._worker.stop(in_sighandler=False)
-        self._thread.join(max(deadline - time.monotonic(), 0.1))
+    def stop(self, timeout: float = 15.0) -> None:
+        """Warm shutdown: running tasks finish, unstarted ones stay queued.
+
+        Stopping the worker from another thread would cancel its consumer while its own loop
+        holds the connection, and hang; the flag makes the loop shut itself down instead.
+        """
+        worker_state.should_stop = EX_OK
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            log.warning("celery worker did not stop in %ss", timeout)
+        worker_state.should_stop = None

@@ -1,0 +1,84 @@
+"""The four services as four `minqing serve` processes on RabbitMQ and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services.kernel.config import SERVICE_NAMES
+from tests.support import MinqingProcess, base_env, case_payload, free_port, read_sms, wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def services(
+    postgres_url: str, amqp_url: str, tmp_path: Path
+) -> Iterator[dict[str, MinqingProcess]]:
+    env = base_env(
+        MINQING_BROKER_URL=amqp_url,
+        MINQING_DATABASE_URL=postgres_url,
+        MINQING_SMS_GATEWAY=f"file://{tmp_path}/sms-outbox.jsonl",
+        MINQING_DATA_DIR=str(tmp_path / "data"),
+    )
+    processes = {}
+    for name in SERVICE_NAMES:
+        port = free_port()
+        processes[name] = MinqingProcess(
+            ["serve", name, "--port", str(port)], env, port, tmp_path / f"{name}.log"
+        )
+    try:
+        for process in processes.values():
+            process.start()
+        yield processes
+    finally:
+        for process in processes.values():
+            process.ensure_stopped()
+
+
+def test_the_same_flow_runs_across_four_processes(
+    services: dict[str, MinqingProcess], tmp_path: Path
+) -> None:
+    intake, reporting = services["intake"], services["reporting"]
+    payload = case_payload(description="小区路灯坏了很久没人修", category="城乡建设")
+    receipt = httpx.post(f"{intake.url}/api/v1/cases", json=payload, timeout=10).json()
+
+    def both_sms() -> list[dict[str, object]]:
+        lines = [
+            m
+            for m in read_sms(tmp_path / "sms-outbox.jsonl")
+            if m["tracking_no"] == receipt["tracking_no"]
+        ]
+        return lines if len(lines) == 2 else []
+
+    templates = {m["template"] for m in wait_until(both_sms, timeout=10)}
+    assert templates == {"case_received", "case_dispatched"}
+
+    def counted() -> bool:
+        figures = httpx.get(f"{reporting.url}/api/v1/reports/summary").json()
+        return figures["total"] == 1 and figures["by_department"] == {"housing": 1}
+
+    wait_until(counted, timeout=10)
+    view = httpx.get(
+        f"{intake.url}/api/v1/cases/{receipt['tracking_no']}",
+        params={"access_code": receipt["access_code"]},
+    ).json()
+    assert view["status"] == "dispatched"
+    assert view["department"] == "县住房和城乡建设局"
+    departments = httpx.get(f"{services['routing'].url}/api/v1/departments").json()
+    assert "housing" in {d["code"] for d in departments}
+
+    for name, process in services.items():
+        assert httpx.get(f"{process.url}/readyz").json()["ready"] is True, name
+        metrics = httpx.get(f"{process.url}/metrics").text
+        assert "minqing_outbox_backlog" in metrics, name
+    assert (
+        'minqing_cases_received_total{channel="web"} 1.0'
+        in httpx.get(f"{reporting.url}/metrics").text
+    )
+
+    for name, process in services.items():
+        assert process.terminate() == 0, f"{name} did not stop cleanly"
