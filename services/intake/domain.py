@@ -6,14 +6,14 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 from datetime import date
 
 # No 0/O, 1/I/L: a citizen reads the code off an SMS and types it in.
 ACCESS_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 ACCESS_CODE_LENGTH = 6
-TRACKING_NO = re.compile(r"^\d{8}-\d{6}$")
 
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 _PHONE_NOISE = re.compile(r"[\s\-()]")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$")
 
@@ -47,7 +47,8 @@ def access_code_matches(code: str, stored_hash: str, key: str) -> bool:
 
 def normalise_mobile(raw: str) -> str:
     """An 11-digit mainland mobile number, without +86, spaces or dashes; ValueError if not one."""
-    digits = _PHONE_NOISE.sub("", raw)
+    # NFKC turns the full-width digits a Chinese keyboard types into ASCII ones.
+    digits = _PHONE_NOISE.sub("", unicodedata.normalize("NFKC", raw))
     for prefix in ("+86", "0086", "86"):
         if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
             digits = digits[len(prefix) :]

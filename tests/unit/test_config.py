@@ -1,0 +1,192 @@
+"""Settings from `MINQING_*`: embedded defaults, per-service databases, production safety."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from services.kernel.config import (
+    SERVICE_NAMES,
+    ConfigError,
+    known_environment_variables,
+    load_settings,
+)
+
+GOOD_SECRET = "s" * 48
+BROKER = "amqp://minqing:broker-password@rabbitmq.internal:5672/minqing"
+
+
+def production(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    env = {
+        "MINQING_DATA_DIR": str(tmp_path),
+        "MINQING_BROKER_URL": BROKER,
+        "MINQING_DATABASE_URL": "postgresql://minqing:db-password@postgres.internal/{service}",
+        "MINQING_SECRET_KEY": GOOD_SECRET,
+    }
+    env.update(overrides)
+    return env
+
+
+def test_embedded_defaults_use_memory_broker_and_files_under_the_data_dir(
+    tmp_path: Path,
+) -> None:
+    settings = load_settings({"MINQING_DATA_DIR": str(tmp_path)})
+    data_dir = tmp_path.resolve()
+
+    assert settings.embedded
+    assert settings.broker_url == "memory://"
+    assert settings.data_dir == data_dir
+    for service in SERVICE_NAMES:
+        assert settings.database_url(service) == f"sqlite:///{data_dir}/{service}.db"
+    assert settings.sms_gateway == f"file://{data_dir}/sms-outbox.jsonl"
+    assert settings.log_level == "INFO"
+    assert settings.outbox_retention_days == 7
+
+
+def test_embedded_mode_generates_a_secret_key_once_and_keeps_it(tmp_path: Path) -> None:
+    first = load_settings({"MINQING_DATA_DIR": str(tmp_path)})
+    second = load_settings({"MINQING_DATA_DIR": str(tmp_path)})
+
+    assert len(first.secret_key) >= 32
+    assert second.secret_key == first.secret_key
+    assert (tmp_path / "secret-key").stat().st_mode & 0o077 == 0
+
+
+def test_secret_key_is_not_shown_in_the_settings_repr(tmp_path: Path) -> None:
+    settings = load_settings(production(tmp_path))
+
+    assert GOOD_SECRET not in repr(settings)
+
+
+def test_one_service_database_can_be_overridden(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "MINQING_DATA_DIR": str(tmp_path),
+            "MINQING_ROUTING_DATABASE_URL": "sqlite:////srv/minqing/routing-archive.db",
+        }
+    )
+
+    assert settings.database_url("routing") == "sqlite:////srv/minqing/routing-archive.db"
+    assert settings.database_url("intake") == f"sqlite:///{tmp_path.resolve()}/intake.db"
+
+
+def test_database_url_template_gives_each_service_its_own_database(tmp_path: Path) -> None:
+    settings = load_settings(production(tmp_path))
+
+    assert settings.database_urls == {
+        service: f"postgresql+psycopg://minqing:db-password@postgres.internal/{service}"
+        for service in SERVICE_NAMES
+    }
+
+
+@pytest.mark.parametrize("scheme", ["postgresql", "postgres"])
+def test_plain_postgresql_urls_mean_psycopg(tmp_path: Path, scheme: str) -> None:
+    settings = load_settings(
+        production(tmp_path, MINQING_NOTIFY_DATABASE_URL=f"{scheme}://u:p@db.internal/notify")
+    )
+
+    assert settings.database_url("notify") == "postgresql+psycopg://u:p@db.internal/notify"
+
+
+def test_explicit_driver_in_database_url_is_kept(tmp_path: Path) -> None:
+    url = "postgresql+psycopg://u:p@db.internal/{service}"
+
+    settings = load_settings(production(tmp_path, MINQING_DATABASE_URL=url))
+
+    assert settings.database_url("intake") == "postgresql+psycopg://u:p@db.internal/intake"
+
+
+def test_database_url_shared_by_all_services_is_refused(tmp_path: Path) -> None:
+    env = production(tmp_path, MINQING_DATABASE_URL="postgresql://u:p@db.internal/minqing")
+
+    with pytest.raises(ConfigError, match="MINQING_DATABASE_URL"):
+        load_settings(env)
+
+
+def test_shared_database_url_is_fine_when_every_service_has_its_own(tmp_path: Path) -> None:
+    env = production(tmp_path, MINQING_DATABASE_URL="postgresql://u:p@db.internal/minqing")
+    for service in SERVICE_NAMES:
+        env[f"MINQING_{service.upper()}_DATABASE_URL"] = f"postgresql://u:p@db.internal/{service}"
+
+    settings = load_settings(env)
+
+    assert settings.database_url("reporting") == "postgresql+psycopg://u:p@db.internal/reporting"
+
+
+def test_production_without_a_secret_key_is_refused(tmp_path: Path) -> None:
+    env = production(tmp_path)
+    del env["MINQING_SECRET_KEY"]
+
+    with pytest.raises(ConfigError, match="MINQING_SECRET_KEY"):
+        load_settings(env)
+    assert not (tmp_path / "secret-key").exists()
+
+
+def test_production_with_a_short_secret_key_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="MINQING_SECRET_KEY"):
+        load_settings(production(tmp_path, MINQING_SECRET_KEY="x" * 31))
+
+
+def test_production_accepts_a_32_character_secret_key(tmp_path: Path) -> None:
+    settings = load_settings(production(tmp_path, MINQING_SECRET_KEY="x" * 32))
+
+    assert not settings.embedded
+    assert settings.secret_key == "x" * 32
+
+
+@pytest.mark.parametrize(
+    "broker",
+    ["amqp://guest:guest@rabbitmq.internal:5672//", "amqp://rabbitmq.internal:5672//"],
+    ids=["guest-user", "no-user"],
+)
+def test_default_broker_account_on_a_remote_host_is_refused(tmp_path: Path, broker: str) -> None:
+    with pytest.raises(ConfigError, match="MINQING_BROKER_URL"):
+        load_settings(production(tmp_path, MINQING_BROKER_URL=broker))
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "[::1]"])
+def test_guest_account_on_loopback_is_allowed(tmp_path: Path, host: str) -> None:
+    broker = f"amqp://guest:guest@{host}:5672//"
+
+    settings = load_settings(production(tmp_path, MINQING_BROKER_URL=broker))
+
+    assert settings.broker_url == broker
+
+
+@pytest.mark.parametrize("raw", ["seven", "7.5", "0", "-3", ""])
+def test_bad_outbox_retention_days_is_refused(tmp_path: Path, raw: str) -> None:
+    env = {"MINQING_DATA_DIR": str(tmp_path), "MINQING_OUTBOX_RETENTION_DAYS": raw}
+
+    with pytest.raises(ConfigError, match="MINQING_OUTBOX_RETENTION_DAYS"):
+        load_settings(env)
+
+
+def test_outbox_retention_days_and_log_level_are_read(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "MINQING_DATA_DIR": str(tmp_path),
+            "MINQING_OUTBOX_RETENTION_DAYS": "30",
+            "MINQING_LOG_LEVEL": "debug",
+        }
+    )
+
+    assert settings.outbox_retention_days == 30
+    assert settings.log_level == "DEBUG"
+
+
+def test_known_environment_variables_include_global_and_per_service_names() -> None:
+    known = known_environment_variables()
+
+    assert {
+        "MINQING_BROKER_URL",
+        "MINQING_DATABASE_URL",
+        "MINQING_DATA_DIR",
+        "MINQING_SMS_GATEWAY",
+        "MINQING_SECRET_KEY",
+        "MINQING_OUTBOX_RETENTION_DAYS",
+        "MINQING_INTAKE_DATABASE_URL",
+        "MINQING_ROUTING_DATABASE_URL",
+        "MINQING_NOTIFY_DATABASE_URL",
+        "MINQING_REPORTING_DATABASE_URL",
+    } <= known
