@@ -90,6 +90,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         chosen = [SPECS[args.service]] if args.service else list(SPECS.values())
         processes.migrate(chosen, settings)
     elif args.command == "replay":
+        if settings.embedded:
+            print(
+                "minqing: replay publishes to a broker; the embedded memory:// broker lives inside "
+                "`minqing up`, which replays by itself after an unclean stop",
+                file=sys.stderr,
+            )
+            return 2
         runtime = ServiceRuntime(SPECS[args.service], settings)
         count = replay(args.service, runtime.database, runtime.bus, args.since)
         print(f"replayed {count} events from {args.service} since {args.since.isoformat()}")
