@@ -13,7 +13,7 @@ from kombu import Connection, Exchange, Queue
 from sqlalchemy import func, select
 
 from services import intake, reporting
-from services.__main__ import SPECS
+from services.__main__ import SPECS, main
 from services.intake.submissions import Submission, accept
 from services.kernel.bus import DEAD_QUEUE, DELIVERY_LIMIT
 from services.kernel.config import Settings
@@ -233,3 +233,31 @@ def test_every_handler_has_its_own_quorum_queue_with_a_delivery_limit(settings: 
         assert "x-delivery-limit" in str(arguments), name
         assert "minqing.dead" in str(queues[name]["arguments"]), name
     assert str(DELIVERY_LIMIT) in str(queues["routing.dispatch_case"]["arguments"])
+
+
+def test_replay_command_publishes_retained_events_again(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = ServiceRuntime(intake.SERVICE, settings)
+    submission = Submission("web", "help", "求助", None, None, Contact(phone="13812345678"))
+    with runtime.work() as work:
+        receipt = accept(work, submission, settings.secret_key)
+    probe = Queue(
+        "probe.replay",
+        exchange=Exchange("minqing.events", type="topic", durable=True),
+        routing_key="case.#",
+    )
+    with Connection(settings.broker_url) as connection:
+        probe(connection.default_channel).declare()
+    monkeypatch.setenv("MINQING_BROKER_URL", settings.broker_url)
+    monkeypatch.setenv(
+        "MINQING_DATABASE_URL", settings.database_url("intake").replace("intake", "{service}")
+    )
+    monkeypatch.setenv("MINQING_SECRET_KEY", settings.secret_key)
+    monkeypatch.setenv("MINQING_DATA_DIR", str(settings.data_dir))
+    assert main(["replay", "--service", "intake", "--since", "2000-01-01T00:00:00Z"]) == 0
+    [(body, headers)] = drain(settings.broker_url, "probe.replay", 1)
+    assert json.loads(body)["data"]["tracking_no"] == receipt.tracking_no
+    assert headers["x-minqing-replay"] == "1"
+    assert main(["replay", "--service", "intake", "--since", "2999-01-01T00:00:00Z"]) == 0
+    assert drain(settings.broker_url, "probe.replay", 0, timeout=1) == []
