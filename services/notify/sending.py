@@ -52,13 +52,14 @@ def deliver(open_work: WorkOpener, gateway: Gateway, message_id: uuid.UUID) -> N
         )
 
 
-def stale_message_ids(open_work: WorkOpener) -> list[str]:
+def stale_message_ids(open_work: WorkOpener, older_than: timedelta = STALE_AFTER) -> list[str]:
+    """Messages still queued after `older_than`: their task was lost and must be queued again."""
     with open_work() as work:
         return [
             str(i)
             for i in work.session.scalars(
                 select(Message.id)
-                .where(Message.status == "queued", Message.created_at < utcnow() - STALE_AFTER)
+                .where(Message.status == "queued", Message.created_at < utcnow() - older_than)
                 .limit(1000)
             )
         ]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from services.kernel.runtime import ServiceRuntime
 from services.notify.gateways import GatewayError, gateway_from_url
-from services.notify.sending import deliver, stale_message_ids
+from services.notify.sending import STALE_AFTER, deliver, stale_message_ids
 
 SEND_MESSAGE = "notify.send_message"
 
@@ -26,8 +27,11 @@ def register_tasks(runtime: ServiceRuntime) -> None:
     def send_message(message_id: str) -> None:
         deliver(runtime.work, gateway, uuid.UUID(message_id))
 
-    def requeue_stale() -> None:
-        for message_id in stale_message_ids(runtime.work):
+    def requeue(older_than: timedelta) -> None:
+        for message_id in stale_message_ids(runtime.work, older_than):
             send_message.delay(message_id)
 
-    runtime.every(15, requeue_stale, "notify-requeue-stale")
+    # At start-up every queued message may have lost its task with the previous process; a
+    # second task for one still in flight is harmless, since sending is idempotent.
+    requeue(timedelta(0))
+    runtime.every(15, lambda: requeue(STALE_AFTER), "notify-requeue-stale")
