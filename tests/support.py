@@ -11,7 +11,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -149,6 +150,71 @@ class MinqingProcess:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(10)
+
+    def log_tail(self, chars: int = 2500) -> str:
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            text = "(no log)"
+        return f"--- {' '.join(self.args[:2])} (log tail) ---\n{text[-chars:]}"
+
+
+class Cluster:
+    """Minqing processes of one test; all are killed at teardown whatever happened."""
+
+    def __init__(self, processes: dict[str, MinqingProcess]) -> None:
+        self.processes = processes
+
+    def url(self, name: str) -> str:
+        return self.processes[name].url
+
+    def logs(self) -> str:
+        return "\n".join(p.log_tail() for p in self.processes.values())
+
+    def start(self, timeout: float = 120.0) -> None:
+        # In parallel: each start pays for imports and migrations, and the box has 2 cores.
+        with ThreadPoolExecutor(len(self.processes)) as pool:
+            futures = [pool.submit(p.start, timeout) for p in self.processes.values()]
+            for future in futures:
+                try:
+                    future.result()
+                except AssertionError as exc:
+                    raise AssertionError(f"start-up failed: {exc}\n{self.logs()}") from None
+
+    def restart(self, name: str, timeout: float = 120.0) -> None:
+        try:
+            self.processes[name].start(timeout)
+        except AssertionError as exc:
+            raise AssertionError(f"restart of {name} failed: {exc}\n{self.logs()}") from None
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            process.ensure_stopped()
+
+
+@contextmanager
+def running_services(
+    names: Sequence[str], postgres_url: str, amqp_url: str, tmp_path: Path
+) -> Iterator[Cluster]:
+    """`minqing serve` processes on a test's own vhost and databases, SMS to a file in tmp_path."""
+    env = base_env(
+        MINQING_BROKER_URL=amqp_url,
+        MINQING_DATABASE_URL=postgres_url,
+        MINQING_DATA_DIR=str(tmp_path / "data"),
+        MINQING_SMS_GATEWAY=f"file://{tmp_path / 'sms-outbox.jsonl'}",
+    )
+    processes = {}
+    for name in names:
+        port = free_port()
+        processes[name] = MinqingProcess(
+            ["serve", name, "--port", str(port)], env, port, tmp_path / f"{name}.log"
+        )
+    cluster = Cluster(processes)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 def base_env(**overrides: str) -> dict[str, str]:

@@ -8,7 +8,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support import MinqingProcess, base_env, case_payload, free_port
+from tests.support import (
+    Cluster,
+    MinqingProcess,
+    base_env,
+    case_payload,
+    free_port,
+    running_services,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -29,68 +35,11 @@ HOUSING = "小区楼下的排水沟堵了半个月，一下雨就漫进一楼"
 # --- processes -----------------------------------------------------------------------------
 
 
-def _tail(process: MinqingProcess, chars: int = 2500) -> str:
-    try:
-        text = process.log_path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        text = "(no log)"
-    return f"--- {' '.join(process.args[:2])} (log tail) ---\n{text[-chars:]}"
-
-
-class Cluster:
-    """Minqing processes of one test; all are killed at teardown whatever happened."""
-
-    def __init__(self, processes: dict[str, MinqingProcess]) -> None:
-        self.processes = processes
-
-    def url(self, name: str) -> str:
-        return self.processes[name].url
-
-    def logs(self) -> str:
-        return "\n".join(_tail(p) for p in self.processes.values())
-
-    def start(self, timeout: float = 120.0) -> None:
-        # In parallel: each start pays for imports and migrations, and the box has 2 cores.
-        with ThreadPoolExecutor(len(self.processes)) as pool:
-            futures = [pool.submit(p.start, timeout) for p in self.processes.values()]
-            for future in futures:
-                try:
-                    future.result()
-                except AssertionError as exc:
-                    raise AssertionError(f"start-up failed: {exc}\n{self.logs()}") from None
-
-    def restart(self, name: str, timeout: float = 120.0) -> None:
-        try:
-            self.processes[name].start(timeout)
-        except AssertionError as exc:
-            raise AssertionError(f"restart of {name} failed: {exc}\n{self.logs()}") from None
-
-    def stop(self) -> None:
-        for process in self.processes.values():
-            process.ensure_stopped()
-
-
 @pytest.fixture
 def serve_cluster(postgres_url: str, amqp_url: str, tmp_path: Path) -> Iterator[Cluster]:
     """The four `minqing serve` processes on this test's RabbitMQ vhost and PostgreSQL DBs."""
-    env = base_env(
-        MINQING_BROKER_URL=amqp_url,
-        MINQING_DATABASE_URL=postgres_url,
-        MINQING_DATA_DIR=str(tmp_path / "data"),
-        MINQING_SMS_GATEWAY=f"file://{tmp_path / 'sms-outbox.jsonl'}",
-    )
-    processes = {}
-    for name in SERVICES:
-        port = free_port()
-        processes[name] = MinqingProcess(
-            ["serve", name, "--port", str(port)], env, port, tmp_path / f"{name}.log"
-        )
-    cluster = Cluster(processes)
-    try:
-        cluster.start()
+    with running_services(SERVICES, postgres_url, amqp_url, tmp_path) as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -17,7 +16,7 @@ import httpx
 import pytest
 from kombu import Connection, Consumer, Exchange, Queue
 
-from tests.support import MinqingProcess, base_env, case_payload, free_port
+from tests.support import Cluster, case_payload, running_services
 
 pytestmark = pytest.mark.e2e
 
@@ -31,54 +30,14 @@ QUORUM_ARGUMENTS = {
 }
 
 
-def _tail(process: MinqingProcess, chars: int = 3000) -> str:
-    try:
-        text = process.log_path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return "(no log)"
-    return f"--- {process.args[:2]} log tail ---\n{text[-chars:]}"
-
-
-class Services:
-    def __init__(self, processes: dict[str, MinqingProcess]) -> None:
-        self.processes = processes
-
-    def url(self, name: str) -> str:
-        return self.processes[name].url
-
-    def logs(self) -> str:
-        return "\n".join(_tail(p) for p in self.processes.values())
-
-
 @pytest.fixture
-def services(postgres_url: str, amqp_url: str, tmp_path: Path) -> Iterator[Services]:
+def services(postgres_url: str, amqp_url: str, tmp_path: Path) -> Iterator[Cluster]:
     """Intake and routing on this test's own vhost and databases (nothing else is needed)."""
-    env = base_env(
-        MINQING_BROKER_URL=amqp_url,
-        MINQING_DATABASE_URL=postgres_url,
-        MINQING_DATA_DIR=str(tmp_path / "data"),
-        MINQING_SMS_GATEWAY=f"file://{tmp_path / 'sms-outbox.jsonl'}",
-    )
-    processes = {}
-    for name in ("intake", "routing"):
-        port = free_port()
-        processes[name] = MinqingProcess(
-            ["serve", name, "--port", str(port)], env, port, tmp_path / f"{name}.log"
-        )
-    started = Services(processes)
-    try:
-        with ThreadPoolExecutor(len(processes)) as pool:
-            for future in [pool.submit(p.start, 90.0) for p in processes.values()]:
-                future.result()
-        yield started
-    except AssertionError as exc:
-        raise AssertionError(f"{exc}\n{started.logs()}") from None
-    finally:
-        for process in processes.values():
-            process.ensure_stopped()
+    with running_services(("intake", "routing"), postgres_url, amqp_url, tmp_path) as cluster:
+        yield cluster
 
 
-def _submit(services: Services, payload: dict[str, Any]) -> str:
+def _submit(services: Cluster, payload: dict[str, Any]) -> str:
     response = httpx.post(f"{services.url('intake')}/api/v1/cases", json=payload, timeout=30)
     assert response.status_code == 201, f"{response.status_code} {response.text}\n{services.logs()}"
     return str(response.json()["tracking_no"])
@@ -164,7 +123,7 @@ def _queue_types(amqp_url: str) -> dict[str, tuple[str, str]]:
 
 
 def test_department_consumer_receives_its_work_orders_with_plain_kombu(
-    services: Services, amqp_url: str
+    services: Cluster, amqp_url: str
 ) -> None:
     marker = uuid.uuid4().hex[:8]
     school_description = f"{SCHOOL_DESCRIPTION}（{marker}）"

@@ -9,40 +9,19 @@ import httpx
 import pytest
 
 from services.kernel.config import SERVICE_NAMES
-from tests.support import MinqingProcess, base_env, case_payload, free_port, read_sms, wait_until
+from tests.support import Cluster, case_payload, read_sms, running_services, wait_until
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def services(
-    postgres_url: str, amqp_url: str, tmp_path: Path
-) -> Iterator[dict[str, MinqingProcess]]:
-    env = base_env(
-        MINQING_BROKER_URL=amqp_url,
-        MINQING_DATABASE_URL=postgres_url,
-        MINQING_SMS_GATEWAY=f"file://{tmp_path}/sms-outbox.jsonl",
-        MINQING_DATA_DIR=str(tmp_path / "data"),
-    )
-    processes = {}
-    for name in SERVICE_NAMES:
-        port = free_port()
-        processes[name] = MinqingProcess(
-            ["serve", name, "--port", str(port)], env, port, tmp_path / f"{name}.log"
-        )
-    try:
-        for process in processes.values():
-            process.start()
-        yield processes
-    finally:
-        for process in processes.values():
-            process.ensure_stopped()
+def services(postgres_url: str, amqp_url: str, tmp_path: Path) -> Iterator[Cluster]:
+    with running_services(SERVICE_NAMES, postgres_url, amqp_url, tmp_path) as cluster:
+        yield cluster
 
 
-def test_the_same_flow_runs_across_four_processes(
-    services: dict[str, MinqingProcess], tmp_path: Path
-) -> None:
-    intake, reporting = services["intake"], services["reporting"]
+def test_the_same_flow_runs_across_four_processes(services: Cluster, tmp_path: Path) -> None:
+    intake, reporting = services.processes["intake"], services.processes["reporting"]
     payload = case_payload(description="小区路灯坏了很久没人修", category="城乡建设")
     receipt = httpx.post(f"{intake.url}/api/v1/cases", json=payload, timeout=10).json()
 
@@ -68,10 +47,10 @@ def test_the_same_flow_runs_across_four_processes(
     ).json()
     assert view["status"] == "dispatched"
     assert view["department"] == "县住房和城乡建设局"
-    departments = httpx.get(f"{services['routing'].url}/api/v1/departments").json()
+    departments = httpx.get(f"{services.url('routing')}/api/v1/departments").json()
     assert "housing" in {d["code"] for d in departments}
 
-    for name, process in services.items():
+    for name, process in services.processes.items():
         assert httpx.get(f"{process.url}/readyz").json()["ready"] is True, name
         metrics = httpx.get(f"{process.url}/metrics").text
         assert "minqing_outbox_backlog" in metrics, name
@@ -80,5 +59,5 @@ def test_the_same_flow_runs_across_four_processes(
         in httpx.get(f"{reporting.url}/metrics").text
     )
 
-    for name, process in services.items():
+    for name, process in services.processes.items():
         assert process.terminate() == 0, f"{name} did not stop cleanly"
