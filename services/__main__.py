@@ -43,8 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--since", type=_timestamp, required=True, help="ISO 8601, e.g. 2026-11-01T00:00:00Z"
     )
 
-    bench = commands.add_parser("bench", help="the end-to-end benchmark (bench/README.md)")
-    bench.add_argument("args", nargs=argparse.REMAINDER)
+    commands.add_parser(
+        "bench", help="the end-to-end benchmark; `minqing bench --help` for its flags"
+    )
     return parser
 
 
@@ -57,13 +58,15 @@ def _timestamp(raw: str) -> datetime:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:
+        # The benchmark owns its flags; hand them over untouched.
+        sys.argv = [str(BENCH_DIR / "e2e.py"), *argv[1:]]
+        runpy.run_path(str(BENCH_DIR / "e2e.py"), run_name="__main__")
+        return 0
     args = build_parser().parse_args(argv)
     if getattr(args, "data_dir", None):
         os.environ["MINQING_DATA_DIR"] = args.data_dir
-    if args.command == "bench":
-        sys.argv = [str(BENCH_DIR / "e2e.py"), *args.args]
-        runpy.run_path(str(BENCH_DIR / "e2e.py"), run_name="__main__")
-        return 0
     try:
         settings = load_settings()
     except ConfigError as exc:
