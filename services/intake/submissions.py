@@ -6,9 +6,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Integer, cast
+from sqlalchemy import Connection, Engine, Integer, cast
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from services.intake import domain
 from services.intake.models import Case, TimelineEntry, TrackingSequence
@@ -43,7 +42,7 @@ def accept(work: Work, submission: Submission, secret_key: str) -> Receipt:
     """Record the case and its `case.submitted` event in the caller's transaction."""
     now = utcnow()
     tracking_no = domain.format_tracking_no(
-        local_date(now), _next_sequence(work.session, local_date(now))
+        local_date(now), _next_sequence(work.session.get_bind(), local_date(now))
     )
     access_code = domain.new_access_code()
     promise = promised_date(submission.kind, now)
@@ -87,9 +86,15 @@ def accept(work: Work, submission: Submission, secret_key: str) -> Receipt:
     return Receipt(case.id, tracking_no, access_code, case.status, promise)
 
 
-def _next_sequence(session: Session, day: date) -> int:
-    """Atomically take the day's next number; the row lock serialises concurrent takers."""
-    dialect = session.get_bind().dialect.name
+def _next_sequence(bind: Engine | Connection, day: date) -> int:
+    """Take the day's next number in a transaction of its own.
+
+    The day's row is locked while a number is taken; committing at once keeps that lock out of
+    the case's transaction, so concurrent submissions never queue behind one another. A case
+    that then fails leaves a gap in the day's numbers, which is harmless.
+    """
+    engine = bind.engine
+    dialect = engine.dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
         insert(TrackingSequence)
@@ -100,4 +105,5 @@ def _next_sequence(session: Session, day: date) -> int:
         )
         .returning(TrackingSequence.last)
     )
-    return int(session.execute(statement).scalar_one())
+    with engine.begin() as connection:
+        return int(connection.execute(statement).scalar_one())

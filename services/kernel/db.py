@@ -12,6 +12,12 @@ from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+# Enough kept-open connections for every admitted request (kernel.http.HTTP_THREADS) plus the
+# consumers, the relay, the periodic jobs and Celery's threads, so that neither a request nor a
+# handler waits for one, and none is opened and closed per request under load.
+POOL_SIZE = 24
+POOL_OVERFLOW = 8
+
 # Constraint names every service's tables follow, so migrations can name what they change.
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_name)s",
@@ -46,11 +52,16 @@ def create_database_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=8
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_OVERFLOW,
         )
         _serialise_sqlite_writers(engine)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    # No pre-ping: it costs a round trip per checkout. After a database restart the first use of
+    # a stale connection fails, SQLAlchemy drops the whole pool, and consumers retry.
+    return create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_recycle=1800)
 
 
 def _serialise_sqlite_writers(engine: Engine) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -19,6 +20,11 @@ from services.kernel.telemetry import HTTP_DURATION, HTTP_REQUESTS
 from services.kernel.work import Work
 
 MAX_BODY_BYTES = 1024 * 1024
+# Requests inside the app at once, each on one thread for sync endpoints; the rest wait their
+# turn in the event loop. A request holds its database connection across several thread hops
+# (enter the unit of work, run the endpoint, commit), so letting more in than there are threads
+# lets connection holders starve waiting for a thread while every thread waits for a connection.
+HTTP_THREADS = 16
 
 WorkOpener = Callable[[str], AbstractContextManager[Work]]
 ReadinessCheck = Callable[[], bool]
@@ -61,6 +67,7 @@ def create_app(
         app.include_router(router)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_middleware(_BodyLimit)
+    app.add_middleware(_Admission, limit=HTTP_THREADS)
     app.add_middleware(_RequestMetrics)
 
     @app.get("/healthz", include_in_schema=False)
@@ -100,6 +107,21 @@ def field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     return JSONResponse({"detail": field_errors(exc.errors())}, status_code=422)
+
+
+class _Admission:
+    """Lets at most `limit` requests into the app at once; the others wait, first come first in."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self._slots = asyncio.Semaphore(limit)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        async with self._slots:
+            await self.app(scope, receive, send)
 
 
 class _BodyLimit:

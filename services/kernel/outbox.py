@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -25,6 +26,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.kernel.bus import EVENTS_EXCHANGE, Bus, Destination, Publisher
@@ -92,17 +94,15 @@ def events_destination(envelope: Envelope) -> Destination:
 
 def claim_processed(session: Session, handler: str, event_id: uuid.UUID) -> bool:
     """Mark an event processed by `handler`; False if it already was (a redelivery)."""
-    seen = session.execute(
-        select(processed_events.c.event_id).where(
-            processed_events.c.handler == handler, processed_events.c.event_id == event_id
-        )
+    dialect = session.get_bind().dialect.name
+    insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    claimed = session.execute(
+        insert_for(processed_events)
+        .values(handler=handler, event_id=event_id, processed_at=utcnow())
+        .on_conflict_do_nothing()
+        .returning(processed_events.c.event_id)
     ).first()
-    if seen is not None:
-        return False
-    session.execute(
-        insert(processed_events).values(handler=handler, event_id=event_id, processed_at=utcnow())
-    )
-    return True
+    return claimed is not None
 
 
 class OutboxRelay:
@@ -129,6 +129,7 @@ class OutboxRelay:
         self._idle = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"{service}-outbox", daemon=True)
         self._last_purge: datetime | None = None
+        self._last_housekeeping = 0.0
 
     def start(self) -> None:
         self._thread.start()
@@ -161,8 +162,12 @@ class OutboxRelay:
             while self.publish_pending(publisher) == self._batch_size:
                 pass
             self._idle.set()
-            self._observe_backlog()
-            self._purge_if_due()
+            # Gauges and purging are housekeeping: once per sweep interval, not per commit.
+            now = time.monotonic()
+            if now - self._last_housekeeping >= self._sweep_interval:
+                self._last_housekeeping = now
+                self._observe_backlog()
+                self._purge_if_due()
         except Exception:
             log.exception("outbox pass failed; will retry", extra={"service": self.service})
             publisher.close()

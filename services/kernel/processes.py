@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import signal
@@ -12,13 +13,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import uvicorn
+from anyio import to_thread
 from fastapi import FastAPI
 
 from services.kernel import migrations
 from services.kernel.bus import Bus
 from services.kernel.config import Settings
 from services.kernel.db import utcnow
-from services.kernel.http import create_app
+from services.kernel.http import HTTP_THREADS, create_app
 from services.kernel.outbox import replay
 from services.kernel.runtime import ServiceRuntime, ServiceSpec
 from services.kernel.telemetry import configure_logging
@@ -123,13 +125,18 @@ def _serve_http(app: FastAPI, host: str, port: int) -> None:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     # Uvicorn leaves signals alone off the main thread, so the shutdown order stays ours.
-    thread = threading.Thread(target=server.run, name="http", daemon=True)
+    thread = threading.Thread(target=asyncio.run, args=(_serve(server),), name="http", daemon=True)
     thread.start()
     while not stop.wait(0.5):
         if not thread.is_alive():
             raise SystemExit(f"the HTTP server on {host}:{port} stopped (is the port taken?)")
     server.should_exit = True
     thread.join()
+
+
+async def _serve(server: uvicorn.Server) -> None:
+    to_thread.current_default_thread_limiter().total_tokens = HTTP_THREADS
+    await server.serve()
 
 
 def _drain(runtimes: Sequence[ServiceRuntime]) -> bool:

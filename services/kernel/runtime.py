@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -18,7 +18,7 @@ from sqlalchemy import MetaData
 from services.kernel.bus import Bus
 from services.kernel.config import Settings
 from services.kernel.consumer import ConsumerWorker, Subscriptions
-from services.kernel.db import Database
+from services.kernel.db import Database, UnitOfWork
 from services.kernel.events import Envelope
 from services.kernel.events.envelope import new_trace_id
 from services.kernel.outbox import OutboxRelay
@@ -66,7 +66,9 @@ class ServiceRuntime:
             self.bus,
             retention=timedelta(days=settings.outbox_retention_days),
         )
-        self.consumers = [ConsumerWorker(s, self.bus, self._event_work) for s in spec.subscriptions]
+        self.consumers = [
+            ConsumerWorker(s, self.bus, self._event_works) for s in spec.subscriptions
+        ]
         self.celery: Celery | None = (
             create_celery(spec.name, settings.broker_url) if spec.uses_celery else None
         )
@@ -83,21 +85,27 @@ class ServiceRuntime:
         return self.spec.name
 
     @contextmanager
-    def work(self, trace_id: str | None = None, envelope: Envelope | None = None) -> Iterator[Work]:
+    def work(self, trace_id: str | None = None) -> Iterator[Work]:
         """One unit of work on this service's database; commits when the block succeeds."""
         with self.database.unit_of_work() as uow:
-            yield Work(
-                uow,
-                settings=self.settings,
-                producer=self.spec.name,
-                trace_id=trace_id or new_trace_id(),
-                on_recorded=self.relay.kick,
-                send_task=self._send_task if self.celery is not None else None,
-                envelope=envelope,
-            )
+            yield self._work_in(uow, trace_id or new_trace_id(), None)
 
-    def _event_work(self, envelope: Envelope) -> AbstractContextManager[Work]:
-        return self.work(envelope.trace_id, envelope)
+    @contextmanager
+    def _event_works(self, envelopes: Sequence[Envelope]) -> Iterator[list[Work]]:
+        """One unit of work shared by a batch of events, each handler seeing its own event."""
+        with self.database.unit_of_work() as uow:
+            yield [self._work_in(uow, e.trace_id, e) for e in envelopes]
+
+    def _work_in(self, uow: UnitOfWork, trace_id: str, envelope: Envelope | None) -> Work:
+        return Work(
+            uow,
+            settings=self.settings,
+            producer=self.spec.name,
+            trace_id=trace_id,
+            on_recorded=self.relay.kick,
+            send_task=self._send_task if self.celery is not None else None,
+            envelope=envelope,
+        )
 
     def _send_task(self, task: str, args: tuple[str, ...]) -> None:
         assert self.celery is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,7 @@ TIME_LIMITS: dict[str, int] = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
 def is_working_day(day: date) -> bool:
     """True on a working day, make-up Saturdays and Sundays (调休) included."""
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from collections import defaultdict
 
@@ -24,7 +26,7 @@ def dispatch_case(event: CaseSubmitted, work: Work) -> None:
     session = work.session
     if session.scalars(select(WorkOrder).where(WorkOrder.case_id == event.case_id)).first():
         return
-    decision = decide(load_rules(session), event.category, event.description)
+    decision = decide(rules_cache.get(session), event.category, event.description)
     now = utcnow()
     order = WorkOrder(
         id=uuid.uuid4(),
@@ -72,6 +74,33 @@ def dispatch_case(event: CaseSubmitted, work: Work) -> None:
         case_id=event.case_id,
         also_to=[department_destination(department.code)],
     )
+
+
+class RulesCache:
+    """The catalogue's rules, read at most every `ttl` seconds rather than for every case."""
+
+    def __init__(self, ttl: float = 30.0) -> None:
+        self._ttl = ttl
+        self._rules: dict[str, tuple[float, Rules]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session: Session) -> Rules:
+        key = str(session.get_bind().engine.url)
+        with self._lock:
+            cached = self._rules.get(key)
+            if cached is not None and time.monotonic() - cached[0] < self._ttl:
+                return cached[1]
+        rules = load_rules(session)
+        with self._lock:
+            self._rules[key] = (time.monotonic(), rules)
+        return rules
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+
+
+rules_cache = RulesCache()
 
 
 def load_rules(session: Session) -> Rules:
