@@ -142,33 +142,72 @@ class ConsumerWorker:
         self._dead_letters.close()
 
     def _consume(self, connection: Connection, queue: Any) -> None:
+        # Messages taken on a connection that has since died can no longer be acked.
+        self._received.clear()
         channel = connection.channel()
-        with Consumer(
-            channel, queues=[queue], on_message=self._on_message, accept=None
-        ) as consumer:
+        with Consumer(channel, queues=[queue], on_message=self._receive, accept=None) as consumer:
             consumer.qos(prefetch_count=self.PREFETCH)
             self.ready.set()
             while not self._stopping.is_set():
-                try:
-                    connection.drain_events(timeout=0.5)
-                except TimeoutError:
-                    if self._bus.durable:
-                        connection.heartbeat_check()
+                # Messages may already be here: the broker delivers while other calls wait.
+                if not self._received:
+                    try:
+                        connection.drain_events(timeout=0.5)
+                    except TimeoutError:
+                        if self._bus.durable:
+                            connection.heartbeat_check()
+                        continue
+                # Take what has already arrived, without waiting for more.
+                while len(self._received) < self.BATCH_SIZE:
+                    try:
+                        connection.drain_events(timeout=0.001)
+                    except TimeoutError:
+                        break
+                batch = list(self._received)
+                self._received.clear()
+                self._process(batch)
 
-    def _on_message(self, message: Message) -> None:
+    def _receive(self, message: Message) -> None:
+        self._received.append(message)
+
+    def _process(self, batch: list[Message]) -> None:
+        decoded = [d for d in map(self._decode, batch) if d is not None]
+        if len(decoded) > 1:
+            try:
+                self._handle_batch(decoded)
+                return
+            except Exception:
+                log.info("batch failed; handling its messages one by one", extra=self._labels())
+        for item in decoded:
+            self._handle_with_retries(*item)
+
+    def _decode(self, message: Message) -> Decoded | None:
+        """The message's envelope and typed payload, or None once it is dead-lettered."""
         try:
             envelope = Envelope.from_bytes(message.body)
             payload = decode(envelope)
         except UnknownEvent as exc:
             self._dead_letter(message, "unknown-event", str(exc))
-            return
+            return None
         except (ValidationError, ValueError, UnicodeDecodeError) as exc:
             self._dead_letter(message, "undecodable", str(exc))
-            return
+            return None
         if not isinstance(payload, self.subscription.events):
             self._dead_letter(message, "unexpected-event", envelope.routing_key)
-            return
-        self._handle_with_retries(message, envelope, payload)
+            return None
+        return message, envelope, payload
+
+    def _handle_batch(self, batch: list[Decoded]) -> None:
+        """Every message of the batch in one transaction, acknowledged once it has committed."""
+        started = time.perf_counter()
+        with self._work([envelope for _, envelope, _ in batch]) as works:
+            duplicates = [
+                self._apply(work, envelope, payload)
+                for work, (_, envelope, payload) in zip(works, batch, strict=True)
+            ]
+        share = (time.perf_counter() - started) / len(batch)
+        for (message, envelope, _), duplicate in zip(batch, duplicates, strict=True):
+            self._acknowledge(message, envelope, duplicate, share)
 
     def _handle_with_retries(self, message: Message, envelope: Envelope, payload: Event) -> None:
         attempt = 0

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from services import intake, reporting
 from services.__main__ import SPECS, main
+from services.intake.models import Case
 from services.intake.submissions import Submission, accept
 from services.kernel.bus import DEAD_QUEUE, DELIVERY_LIMIT
 from services.kernel.config import Settings
@@ -178,19 +179,7 @@ def test_a_handler_that_keeps_failing_is_dead_lettered_after_its_retries(
 ) -> None:
     runtime = start(ServiceRuntime(intake.SERVICE, settings), running)
     # Intake has never seen this case, so its handler cannot apply the assignment.
-    orphan = CaseAssigned(
-        case_id=uuid.uuid4(),
-        tracking_no="20261127-009999",
-        work_order_id=uuid.uuid4(),
-        department_code="edu",
-        department_name="县教育局",
-        deadline=date(2026, 12, 16),
-        matched_by="test",
-        kind="complaint",
-        category=None,
-        description="x",
-        address=None,
-    ).envelope(producer="routing")
+    orphan = assigned(uuid.uuid4(), "20261127-009999").envelope(producer="routing")
     publish_raw(settings.broker_url, orphan.to_bytes(), "case.assigned.v1")
     [(body, headers)] = drain(settings.broker_url, DEAD_QUEUE, 1, timeout=30)
     assert headers["x-minqing-reason"] == "handler-failed"
@@ -261,3 +250,47 @@ def test_replay_command_publishes_retained_events_again(
     assert headers["x-minqing-replay"] == "1"
     assert main(["replay", "--service", "intake", "--since", "2999-01-01T00:00:00Z"]) == 0
     assert drain(settings.broker_url, "probe.replay", 0, timeout=1) == []
+
+
+def assigned(case_id: uuid.UUID, tracking_no: str) -> CaseAssigned:
+    return CaseAssigned(
+        case_id=case_id,
+        tracking_no=tracking_no,
+        work_order_id=uuid.uuid4(),
+        department_code="edu",
+        department_name="县教育局",
+        deadline=date(2026, 12, 16),
+        matched_by="test",
+        kind="complaint",
+        category=None,
+        description="x",
+        address=None,
+    )
+
+
+def test_one_failing_message_in_a_batch_does_not_hold_back_the_others(
+    settings: Settings, running: list[ServiceRuntime]
+) -> None:
+    runtime = ServiceRuntime(intake.SERVICE, settings)
+    submission = Submission(
+        "web", "complaint", "校车超载", None, None, Contact(phone="13812345678")
+    )
+    with runtime.work() as work:
+        receipts = [accept(work, submission, settings.secret_key) for _ in range(5)]
+    # Queued before the consumer starts, so they arrive together as one batch.
+    events = [assigned(r.case_id, r.tracking_no) for r in receipts[:2]]
+    events.append(assigned(uuid.uuid4(), "20261127-009999"))
+    events += [assigned(r.case_id, r.tracking_no) for r in receipts[2:]]
+    for event in events:
+        publish_raw(
+            settings.broker_url, event.envelope(producer="routing").to_bytes(), "case.assigned.v1"
+        )
+    start(runtime, running)
+
+    [(_, headers)] = drain(settings.broker_url, DEAD_QUEUE, 1, timeout=30)
+    assert headers["x-minqing-reason"] == "handler-failed"
+    with runtime.database.session() as session:
+        statuses = session.scalars(
+            select(Case.status).where(Case.id.in_([r.case_id for r in receipts]))
+        )
+        assert sorted(statuses) == ["dispatched"] * 5
