@@ -109,31 +109,38 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": field_errors(exc.errors())}, status_code=422)
 
 
-class _Admission:
-    """Lets at most `limit` requests into the app at once; the others wait, first come first in."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
-        self._slots = asyncio.Semaphore(limit)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        async with self._slots:
-            await self.app(scope, receive, send)
-
-
-class _BodyLimit:
-    """Refuses request bodies over MAX_BODY_BYTES before they are read into memory."""
+class _HttpMiddleware:
+    """ASGI middleware that acts on HTTP requests and passes anything else straight through."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] == "http":
+            await self.handle(scope, receive, send)
+        else:
             await self.app(scope, receive, send)
-            return
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class _Admission(_HttpMiddleware):
+    """Lets at most `limit` requests into the app at once; the others wait, first come first in."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        super().__init__(app)
+        self._slots = asyncio.Semaphore(limit)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async with self._slots:
+            await self.app(scope, receive, send)
+
+
+class _BodyLimit(_HttpMiddleware):
+    """Refuses request bodies over MAX_BODY_BYTES before they are read into memory."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
             await _too_large()(scope, receive, send)
@@ -163,16 +170,10 @@ def _too_large() -> JSONResponse:
     return JSONResponse({"detail": [error]}, status_code=413)
 
 
-class _RequestMetrics:
+class _RequestMetrics(_HttpMiddleware):
     """Counts and times requests by route template, labelled with the owning service."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         status = 500
 
