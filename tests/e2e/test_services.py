@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -12,6 +14,9 @@ from services.kernel.config import SERVICE_NAMES
 from tests.support import Cluster, case_payload, read_sms, running_services, wait_until
 
 pytestmark = pytest.mark.e2e
+
+# Far more requests at once than intake admits (kernel.http.HTTP_THREADS).
+BURST = 250
 
 
 @pytest.fixture
@@ -61,3 +66,25 @@ def test_the_same_flow_runs_across_four_processes(services: Cluster, tmp_path: P
 
     for name, process in services.processes.items():
         assert process.terminate() == 0, f"{name} did not stop cleanly"
+
+
+def test_a_burst_of_submissions_is_all_accepted_without_stalling(
+    postgres_url: str, amqp_url: str, tmp_path: Path
+) -> None:
+    """More requests at once than intake admits: they wait their turn and all get through.
+
+    (Whether a burst without admission control stalls depends on timing; the admission limit
+    itself is pinned down by tests/unit/test_admission.py.)
+    """
+    with running_services(("intake",), postgres_url, amqp_url, tmp_path) as cluster:
+        url = f"{cluster.url('intake')}/api/v1/cases"
+
+        def submit(_: int) -> int:
+            return httpx.post(url, json=case_payload(), timeout=60).status_code
+
+        started = time.monotonic()
+        with ThreadPoolExecutor(BURST) as pool:
+            statuses = list(pool.map(submit, range(BURST)))
+        took = time.monotonic() - started
+    assert statuses == [201] * BURST
+    assert took < 25, f"{BURST} concurrent submissions took {took:.1f}s"
