@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from services.intake import domain
 from services.intake.models import Case, TimelineEntry, TrackingSequence
-from services.kernel.db import utcnow
+from services.kernel.clock import utcnow
 from services.kernel.events.contracts import CaseSubmitted, Channel, Contact, Kind, Location
 from services.kernel.work import Work
 from services.kernel.workdays import local_date, promised_date

@@ -138,7 +138,3 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

@@ -30,7 +30,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.kernel.bus import EVENTS_EXCHANGE, Bus, Destination, Publisher
-from services.kernel.db import Database, UtcDateTime, utcnow
+from services.kernel.clock import utcnow
+from services.kernel.db import Database, UtcDateTime
 from services.kernel.events import Envelope
 from services.kernel.telemetry import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
 

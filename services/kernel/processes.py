@@ -18,8 +18,8 @@ from fastapi import FastAPI
 
 from services.kernel import migrations
 from services.kernel.bus import Bus
+from services.kernel.clock import utcnow
 from services.kernel.config import Settings
-from services.kernel.db import utcnow
 from services.kernel.http import HTTP_THREADS, create_app
 from services.kernel.outbox import replay
 from services.kernel.runtime import ServiceRuntime, ServiceSpec

@@ -6,8 +6,8 @@ import uuid
 
 from sqlalchemy import select
 
+from services.kernel.clock import utcnow
 from services.kernel.consumer import RetryLater, Subscriptions
-from services.kernel.db import utcnow
 from services.kernel.events.contracts import CaseAssigned, CaseSubmitted
 from services.kernel.work import Work
 from services.notify.models import CaseContact, Message

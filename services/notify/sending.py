@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from services.kernel.db import utcnow
+from services.kernel.clock import utcnow
 from services.kernel.events.contracts import MessageSent
 from services.kernel.work import Work
 from services.notify.gateways import Gateway, OutgoingSms

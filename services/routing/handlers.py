@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.kernel.bus import department_destination
+from services.kernel.clock import utcnow
 from services.kernel.consumer import Subscriptions
-from services.kernel.db import utcnow
 from services.kernel.events.contracts import CaseAssigned, CasePendingDispatch, CaseSubmitted
 from services.kernel.work import Work
 from services.routing.dispatch import Rules, decide

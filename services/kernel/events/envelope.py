@@ -48,7 +48,3 @@ def routing_key(event_type: str, version: int) -> str:
 
 def new_trace_id() -> str:
     return uuid.uuid4().hex
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

@@ -10,7 +10,8 @@ from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from services.kernel.events.envelope import Envelope, new_trace_id, utcnow
+from services.kernel.clock import utcnow
+from services.kernel.events.envelope import Envelope, new_trace_id
 
 SCHEMA_DIR = Path(__file__).with_name("schemas")
 

@@ -8,7 +8,7 @@ import os
 import threading
 from pathlib import Path
 
-from services.kernel.db import utcnow
+from services.kernel.clock import utcnow
 from services.notify.gateways import GatewayError, OutgoingSms
 
 
