@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Connection, Engine, Integer, cast
-from sqlalchemy.dialects import postgresql, sqlite
 
 from services.intake import domain
 from services.intake.models import Case, TimelineEntry, TrackingSequence
 from services.kernel.clock import utcnow
+from services.kernel.db import upsert_insert
 from services.kernel.events.contracts import CaseSubmitted, Channel, Contact, Kind, Location
 from services.kernel.work import Work
 from services.kernel.workdays import local_date, promised_date
@@ -94,10 +94,8 @@ def _next_sequence(bind: Engine | Connection, day: date) -> int:
     that then fails leaves a gap in the day's numbers, which is harmless.
     """
     engine = bind.engine
-    dialect = engine.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(TrackingSequence)
+        upsert_insert(engine)(TrackingSequence)
         .values(day=day, last=1)
         .on_conflict_do_update(
             index_elements=[TrackingSequence.day],

@@ -7,7 +7,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, create_engine, event, text
+from sqlalchemy import Connection, DateTime, Engine, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -81,6 +82,11 @@ def _serialise_sqlite_writers(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def upsert_insert(bind: Engine | Connection) -> Callable[..., Any]:
+    """The dialect's `insert`, which offers `on_conflict_do_update` / `on_conflict_do_nothing`."""
+    return postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert
+
+
 class UnitOfWork:
     """One transaction: commits on success, rolls back on error, then runs after-commit hooks."""
 
@@ -106,10 +112,6 @@ class Database:
         self.url = url
         self.engine = create_database_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-
-    @property
-    def dialect(self) -> str:
-        return self.engine.dialect.name
 
     @contextmanager
     def session(self) -> Iterator[Session]:

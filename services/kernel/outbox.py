@@ -26,12 +26,11 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.kernel.bus import EVENTS_EXCHANGE, Bus, Destination, Publisher
 from services.kernel.clock import utcnow
-from services.kernel.db import Database, UtcDateTime
+from services.kernel.db import Database, UtcDateTime, upsert_insert
 from services.kernel.events import Envelope
 from services.kernel.telemetry import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
 
@@ -95,10 +94,8 @@ def events_destination(envelope: Envelope) -> Destination:
 
 def claim_processed(session: Session, handler: str, event_id: uuid.UUID) -> bool:
     """Mark an event processed by `handler`; False if it already was (a redelivery)."""
-    dialect = session.get_bind().dialect.name
-    insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
     claimed = session.execute(
-        insert_for(processed_events)
+        upsert_insert(session.get_bind())(processed_events)
         .values(handler=handler, event_id=event_id, processed_at=utcnow())
         .on_conflict_do_nothing()
         .returning(processed_events.c.event_id)

@@ -133,9 +133,6 @@ class ServiceRuntime:
     def wait_ready(self, timeout: float = 30.0) -> bool:
         return all(consumer.ready.wait(timeout) for consumer in self.consumers)
 
-    def ready(self) -> bool:
-        return self.database.ping() and self.bus.ping()
-
     def stop_consuming(self) -> None:
         """Finish the messages in hand and stop taking new ones."""
         self._stopping.set()
