@@ -117,6 +117,7 @@ class ConsumerWorker:
         )
         self._dead_letters = Publisher(bus)
         self._received: list[Message] = []
+        self._processing: list[Message] = []
 
     def start(self) -> None:
         self._thread.start()
@@ -163,9 +164,15 @@ class ConsumerWorker:
                         connection.drain_events(timeout=0.001)
                     except TimeoutError:
                         break
-                batch = list(self._received)
+                self._processing = list(self._received)
                 self._received.clear()
-                self._process(batch)
+                self._process(self._processing)
+                self._processing = []
+
+    @property
+    def in_hand(self) -> int:
+        """Messages taken off the queue and not yet acknowledged (a queue's depth omits them)."""
+        return len(self._received) + len(self._processing)
 
     def _receive(self, message: Message) -> None:
         self._received.append(message)

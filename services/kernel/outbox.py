@@ -124,7 +124,10 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._wake = threading.Event()
         self._stopping = threading.Event()
-        self._idle = threading.Event()
+        # Kicks asked for and kicks a completed pass has covered: idle when they are equal.
+        self._kicks_lock = threading.Lock()
+        self._kicks = 0
+        self._kicks_covered = 0
         self._thread = threading.Thread(target=self._run, name=f"{service}-outbox", daemon=True)
         self._last_purge: datetime | None = None
         self._last_housekeeping = 0.0
@@ -134,7 +137,8 @@ class OutboxRelay:
 
     def kick(self) -> None:
         """Ask for a publishing pass now (called after a commit that recorded events)."""
-        self._idle.clear()
+        with self._kicks_lock:
+            self._kicks += 1
         self._wake.set()
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -156,10 +160,13 @@ class OutboxRelay:
             publisher.close()
 
     def _publishing_pass(self, publisher: Publisher) -> None:
+        with self._kicks_lock:
+            covering = self._kicks
         try:
             while self.publish_pending(publisher) == self._batch_size:
                 pass
-            self._idle.set()
+            with self._kicks_lock:
+                self._kicks_covered = covering
             # Gauges and purging are housekeeping: once per sweep interval, not per commit.
             now = time.monotonic()
             if now - self._last_housekeeping >= self._sweep_interval:
@@ -221,9 +228,10 @@ class OutboxRelay:
                 )
             )
 
-    def wait_idle(self, timeout: float) -> bool:
-        """True once a pass has found nothing left to publish."""
-        return self._idle.wait(timeout)
+    def is_idle(self) -> bool:
+        """True when every commit that recorded events has been followed by a finished pass."""
+        with self._kicks_lock:
+            return self._kicks_covered == self._kicks
 
 
 def replay(service: str, database: Database, bus: Bus, since: datetime) -> int:

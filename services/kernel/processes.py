@@ -143,15 +143,23 @@ def _drain(runtimes: Sequence[ServiceRuntime]) -> bool:
     """Let in-memory queues empty before the process (and the memory broker) goes away."""
     deadline = time.monotonic() + DRAIN_TIMEOUT
     bus = runtimes[0].bus
-    queues = [c.subscription.queue_name for r in runtimes for c in r.consumers]
+    consumers = [c for r in runtimes for c in r.consumers]
+    queues = [c.subscription.queue_name for c in consumers]
     queues += [f"{r.name}.tasks" for r in runtimes if r.celery is not None]
     with bus.connect() as connection:
+
+        def settled() -> bool:
+            return (
+                all(r.relay.is_idle() for r in runtimes)
+                and all(c.in_hand == 0 for c in consumers)
+                and all(bus.queue_depth(connection, q) == 0 for q in queues)
+            )
+
         while time.monotonic() < deadline:
-            relays_idle = all(r.relay.wait_idle(0) for r in runtimes)
-            if relays_idle and all(bus.queue_depth(connection, q) == 0 for q in queues):
-                # Handlers may still be committing what they took last; let them finish.
-                time.sleep(0.5)
-                if all(bus.queue_depth(connection, q) == 0 for q in queues):
+            # Twice, apart: a message can be between the queue and a consumer's hands.
+            if settled():
+                time.sleep(0.2)
+                if settled():
                     return True
             time.sleep(0.1)
     log.warning("queues did not drain; the next start will recover from the outboxes")

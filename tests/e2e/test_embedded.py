@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -116,3 +118,27 @@ def test_logs_never_carry_the_citizens_phone_number(embedded: MinqingProcess) ->
     assert log, "the process logged nothing at all"
     assert PHONE not in log
     assert "13912345678" not in log
+
+
+def test_sigterm_in_the_middle_of_a_burst_loses_nothing(
+    embedded: MinqingProcess, tmp_path: Path
+) -> None:
+    outbox = tmp_path / "var" / "sms-outbox.jsonl"
+    url = f"{embedded.url}/api/v1/cases"
+    with ThreadPoolExecutor(20) as pool:
+        receipts = list(
+            pool.map(lambda _: httpx.post(url, json=case_payload(), timeout=30).json(), range(100))
+        )
+    assert embedded.terminate() == 0
+
+    embedded.start()
+
+    def all_counted() -> bool:
+        summary = httpx.get(f"{embedded.url}/api/v1/reports/summary").json()
+        return summary["by_status"] == {"dispatched": 100}
+
+    wait_until(all_counted, timeout=60)
+    sent = Counter((m["tracking_no"], m["template"]) for m in read_sms(outbox))
+    for receipt in receipts:
+        for template in ("case_received", "case_dispatched"):
+            assert sent[(receipt["tracking_no"], template)] == 1, (receipt, template)
