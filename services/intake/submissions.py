@@ -6,12 +6,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Connection, Engine, Integer, cast
-
 from services.intake import domain
-from services.intake.models import Case, TimelineEntry, TrackingSequence
+from services.intake.models import Case, TimelineEntry
+from services.intake.tracking import tracking_numbers
 from services.kernel.clock import utcnow
-from services.kernel.db import upsert_insert
 from services.kernel.events.contracts import CaseSubmitted, Channel, Contact, Kind, Location
 from services.kernel.work import Work
 from services.kernel.workdays import local_date, promised_date
@@ -41,8 +39,9 @@ class Receipt:
 def accept(work: Work, submission: Submission, secret_key: str) -> Receipt:
     """Record the case and its `case.submitted` event in the caller's transaction."""
     now = utcnow()
+    day = local_date(now)
     tracking_no = domain.format_tracking_no(
-        local_date(now), _next_sequence(work.session.get_bind(), local_date(now))
+        day, tracking_numbers(work.session.get_bind().engine).take(day)
     )
     access_code = domain.new_access_code()
     promise = promised_date(submission.kind, now)
@@ -84,24 +83,3 @@ def accept(work: Work, submission: Submission, secret_key: str) -> Receipt:
         case_id=case.id,
     )
     return Receipt(case.id, tracking_no, access_code, case.status, promise)
-
-
-def _next_sequence(bind: Engine | Connection, day: date) -> int:
-    """Take the day's next number in a transaction of its own.
-
-    The day's row is locked while a number is taken; committing at once keeps that lock out of
-    the case's transaction, so concurrent submissions never queue behind one another. A case
-    that then fails leaves a gap in the day's numbers, which is harmless.
-    """
-    engine = bind.engine
-    statement = (
-        upsert_insert(engine)(TrackingSequence)
-        .values(day=day, last=1)
-        .on_conflict_do_update(
-            index_elements=[TrackingSequence.day],
-            set_={"last": cast(TrackingSequence.last + 1, Integer)},
-        )
-        .returning(TrackingSequence.last)
-    )
-    with engine.begin() as connection:
-        return int(connection.execute(statement).scalar_one())

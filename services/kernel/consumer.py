@@ -208,10 +208,7 @@ class ConsumerWorker:
         """Every message of the batch in one transaction, acknowledged once it has committed."""
         started = time.perf_counter()
         with self._work([envelope for _, envelope, _ in batch]) as works:
-            duplicates = [
-                self._apply(work, envelope, payload)
-                for work, (_, envelope, payload) in zip(works, batch, strict=True)
-            ]
+            duplicates = self._apply(works, [(envelope, payload) for _, envelope, payload in batch])
         share = (time.perf_counter() - started) / len(batch)
         for (message, envelope, _), duplicate in zip(batch, duplicates, strict=True):
             self._acknowledge(message, envelope, duplicate, share)
@@ -246,15 +243,24 @@ class ConsumerWorker:
 
     def _handle(self, envelope: Envelope, payload: Event) -> bool:
         """Run the handler in a transaction of its own; True if it was a duplicate."""
-        with self._work([envelope]) as [work]:
-            return self._apply(work, envelope, payload)
+        with self._work([envelope]) as works:
+            [duplicate] = self._apply(works, [(envelope, payload)])
+        return duplicate
 
-    def _apply(self, work: Work, envelope: Envelope, payload: Event) -> bool:
-        """Run the handler once per event id; True if the event had been handled before."""
-        if not claim_processed(work.session, self.subscription.queue_name, envelope.id):
-            return True
-        self.subscription.handle(payload, work)
-        return False
+    def _apply(self, works: list[Work], events: list[tuple[Envelope, Event]]) -> list[bool]:
+        """Run the handler once per event id; True where the event had been handled before."""
+        first_time = claim_processed(
+            works[0].session, self.subscription.queue_name, [envelope.id for envelope, _ in events]
+        )
+        duplicates = []
+        for work, (envelope, payload) in zip(works, events, strict=True):
+            # An id twice in one batch (a replay racing a redelivery) is handled once.
+            fresh = envelope.id in first_time
+            first_time.discard(envelope.id)
+            if fresh:
+                self.subscription.handle(payload, work)
+            duplicates.append(not fresh)
+        return duplicates
 
     def _acknowledge(
         self, message: Message, envelope: Envelope, duplicate: bool, took: float

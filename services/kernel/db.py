@@ -92,13 +92,20 @@ class UnitOfWork:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._before_commit: list[Callable[[], None]] = []
         self._after_commit: list[Callable[[], None]] = []
+
+    def before_commit(self, hook: Callable[[], None]) -> None:
+        """Run `hook` inside the transaction, just before it commits (writes gathered rows)."""
+        self._before_commit.append(hook)
 
     def after_commit(self, hook: Callable[[], None]) -> None:
         """Run `hook` once the transaction has committed (never if it rolls back)."""
         self._after_commit.append(hook)
 
     def commit(self) -> None:
+        for before in self._before_commit:
+            before()
         self.session.commit()
         hooks, self._after_commit = self._after_commit, []
         for hook in hooks:

@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -28,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from services.kernel.bus import EVENTS_EXCHANGE, Bus, Destination, Publisher
+from services.kernel.bus import EVENTS_EXCHANGE, Bus, Destination, Outgoing, Publisher
 from services.kernel.clock import utcnow
 from services.kernel.db import Database, UtcDateTime, upsert_insert
 from services.kernel.events import Envelope
@@ -68,39 +69,44 @@ processed_events = Table(
 )
 
 
-def record(session: Session, envelope: Envelope, destinations: Sequence[Destination]) -> None:
-    """Record an event for publishing, in the caller's transaction."""
+def outbox_rows(envelope: Envelope, destinations: Sequence[Destination]) -> list[dict[str, Any]]:
+    """The outbox rows that publish `envelope` to each destination."""
     body = envelope.model_dump_json()
-    session.execute(
-        insert(outbox),
-        [
-            {
-                "event_id": envelope.id,
-                "event_type": envelope.type,
-                "exchange": d.exchange,
-                "routing_key": d.routing_key,
-                "case_id": envelope.case_id,
-                "body": body,
-                "occurred_at": envelope.occurred_at,
-            }
-            for d in destinations
-        ],
-    )
+    return [
+        {
+            "event_id": envelope.id,
+            "event_type": envelope.type,
+            "exchange": d.exchange,
+            "routing_key": d.routing_key,
+            "case_id": envelope.case_id,
+            "body": body,
+            "occurred_at": envelope.occurred_at,
+        }
+        for d in destinations
+    ]
+
+
+def write_outbox(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Record rows for publishing, in the caller's transaction, in one statement."""
+    session.execute(insert(outbox), rows)
 
 
 def events_destination(envelope: Envelope) -> Destination:
     return Destination(EVENTS_EXCHANGE, envelope.routing_key)
 
 
-def claim_processed(session: Session, handler: str, event_id: uuid.UUID) -> bool:
-    """Mark an event processed by `handler`; False if it already was (a redelivery)."""
-    claimed = session.execute(
+def claim_processed(
+    session: Session, handler: str, event_ids: Sequence[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Mark events processed by `handler`; returns those that were not already (not redelivered)."""
+    now = utcnow()
+    claimed = session.scalars(
         upsert_insert(session.get_bind())(processed_events)
-        .values(handler=handler, event_id=event_id, processed_at=utcnow())
+        .values([{"handler": handler, "event_id": i, "processed_at": now} for i in event_ids])
         .on_conflict_do_nothing()
         .returning(processed_events.c.event_id)
-    ).first()
-    return claimed is not None
+    )
+    return set(claimed)
 
 
 class OutboxRelay:
@@ -189,12 +195,17 @@ class OutboxRelay:
                 .limit(self._batch_size)
                 .with_for_update(skip_locked=True)
             ).all()
+            publisher.publish_all(
+                [
+                    Outgoing(
+                        Destination(row.exchange, row.routing_key),
+                        row.body.encode(),
+                        str(row.event_id),
+                    )
+                    for row in rows
+                ]
+            )
             for row in rows:
-                publisher.publish(
-                    Destination(row.exchange, row.routing_key),
-                    row.body.encode(),
-                    message_id=str(row.event_id),
-                )
                 EVENTS_PUBLISHED.labels(self.service, row.event_type).inc()
             if rows:
                 uow.session.execute(
@@ -246,15 +257,21 @@ def replay(service: str, database: Database, bus: Bus, since: datetime) -> int:
                 .where(outbox.c.occurred_at >= since)
                 .order_by(outbox.c.id)
             )
-            for row in rows:
-                publisher.publish(
-                    Destination(row.exchange, row.routing_key),
-                    row.body.encode(),
-                    message_id=str(row.event_id),
-                    headers={"x-minqing-replay": "1"},
+            for chunk in rows.partitions(500):
+                publisher.publish_all(
+                    [
+                        Outgoing(
+                            Destination(row.exchange, row.routing_key),
+                            row.body.encode(),
+                            str(row.event_id),
+                            {"x-minqing-replay": "1"},
+                        )
+                        for row in chunk
+                    ]
                 )
-                EVENTS_PUBLISHED.labels(service, row.event_type).inc()
-                count += 1
+                for row in chunk:
+                    EVENTS_PUBLISHED.labels(service, row.event_type).inc()
+                count += len(chunk)
     finally:
         publisher.close()
     return count

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import uvicorn
+import uvloop
 from anyio import to_thread
 from fastapi import FastAPI
 
@@ -114,6 +115,7 @@ def _serve_http(app: FastAPI, host: str, port: int) -> None:
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=10,
+            http="httptools",
         )
     )
     stop = threading.Event()
@@ -125,13 +127,19 @@ def _serve_http(app: FastAPI, host: str, port: int) -> None:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     # Uvicorn leaves signals alone off the main thread, so the shutdown order stays ours.
-    thread = threading.Thread(target=asyncio.run, args=(_serve(server),), name="http", daemon=True)
+    thread = threading.Thread(target=_run_loop, args=(server,), name="http", daemon=True)
     thread.start()
     while not stop.wait(0.5):
         if not thread.is_alive():
             raise SystemExit(f"the HTTP server on {host}:{port} stopped (is the port taken?)")
     server.should_exit = True
     thread.join()
+
+
+def _run_loop(server: uvicorn.Server) -> None:
+    # uvloop and httptools (which uvicorn picks when installed) halve the cost of a request.
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(_serve(server))
 
 
 async def _serve(server: uvicorn.Server) -> None:

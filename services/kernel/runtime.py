@@ -23,7 +23,7 @@ from services.kernel.events import Envelope
 from services.kernel.events.envelope import new_trace_id
 from services.kernel.outbox import OutboxRelay
 from services.kernel.tasks import CeleryWorker, create_celery
-from services.kernel.work import Work
+from services.kernel.work import Recorded, Work
 
 log = logging.getLogger(__name__)
 
@@ -88,22 +88,31 @@ class ServiceRuntime:
     def work(self, trace_id: str | None = None) -> Iterator[Work]:
         """One unit of work on this service's database; commits when the block succeeds."""
         with self.database.unit_of_work() as uow:
-            yield self._work_in(uow, trace_id or new_trace_id(), None)
+            yield self._work_in(uow, self._recorded(uow), trace_id or new_trace_id(), None)
 
     @contextmanager
     def _event_works(self, envelopes: Sequence[Envelope]) -> Iterator[list[Work]]:
         """One unit of work shared by a batch of events, each handler seeing its own event."""
         with self.database.unit_of_work() as uow:
-            yield [self._work_in(uow, e.trace_id, e) for e in envelopes]
+            recorded = self._recorded(uow)
+            yield [self._work_in(uow, recorded, e.trace_id, e) for e in envelopes]
 
-    def _work_in(self, uow: UnitOfWork, trace_id: str, envelope: Envelope | None) -> Work:
+    def _recorded(self, uow: UnitOfWork) -> Recorded:
+        return Recorded(
+            uow,
+            on_recorded=self.relay.kick,
+            send_task=self._send_task if self.celery is not None else None,
+        )
+
+    def _work_in(
+        self, uow: UnitOfWork, recorded: Recorded, trace_id: str, envelope: Envelope | None
+    ) -> Work:
         return Work(
             uow,
+            recorded,
             settings=self.settings,
             producer=self.spec.name,
             trace_id=trace_id,
-            on_recorded=self.relay.kick,
-            send_task=self._send_task if self.celery is not None else None,
             envelope=envelope,
         )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -11,7 +12,47 @@ from services.kernel.bus import Destination
 from services.kernel.config import Settings
 from services.kernel.db import UnitOfWork
 from services.kernel.events import Envelope, Event
-from services.kernel.outbox import events_destination, record
+from services.kernel.outbox import events_destination, outbox_rows, write_outbox
+
+SendTask = Callable[[str, tuple[str, ...]], None]
+
+
+class Recorded:
+    """The events and tasks one transaction records, written and sent around its commit.
+
+    Every Work of a consumer batch shares one, so a batch of fifty events costs one outbox insert
+    and one task per task name instead of fifty of each.
+    """
+
+    def __init__(
+        self, uow: UnitOfWork, *, on_recorded: Callable[[], None], send_task: SendTask | None
+    ) -> None:
+        self._uow = uow
+        self._on_recorded = on_recorded
+        self._send_task = send_task
+        self._rows: list[dict[str, Any]] = []
+        self._tasks: dict[str, list[str]] = {}
+        uow.before_commit(self._write)
+        uow.after_commit(self._dispatch)
+
+    def event(self, envelope: Envelope, destinations: Sequence[Destination]) -> None:
+        self._rows.extend(outbox_rows(envelope, destinations))
+
+    def task(self, name: str, ids: Sequence[str]) -> None:
+        if self._send_task is None:
+            raise RuntimeError(f"this service runs no Celery app; cannot queue {name}")
+        self._tasks.setdefault(name, []).extend(ids)
+
+    def _write(self) -> None:
+        if self._rows:
+            write_outbox(self._uow.session, self._rows)
+
+    def _dispatch(self) -> None:
+        if self._rows:
+            self._on_recorded()
+        for name, ids in self._tasks.items():
+            assert self._send_task is not None  # task() refuses otherwise
+            self._send_task(name, tuple(ids))
 
 
 class Work:
@@ -20,22 +61,19 @@ class Work:
     def __init__(
         self,
         uow: UnitOfWork,
+        recorded: Recorded,
         *,
         settings: Settings,
         producer: str,
         trace_id: str,
-        on_recorded: Callable[[], None],
-        send_task: Callable[[str, tuple[str, ...]], None] | None = None,
         envelope: Envelope | None = None,
     ) -> None:
         self._uow = uow
+        self._recorded = recorded
         self.settings = settings
         self.producer = producer
         self.trace_id = trace_id
         self.envelope = envelope
-        self._on_recorded = on_recorded
-        self._send_task = send_task
-        self._recorded = False
 
     @property
     def session(self) -> Session:
@@ -50,18 +88,16 @@ class Work:
     ) -> Envelope:
         """Record `event` in this transaction; it is published once the transaction commits."""
         envelope = event.envelope(producer=self.producer, case_id=case_id, trace_id=self.trace_id)
-        record(self.session, envelope, [events_destination(envelope), *also_to])
-        if not self._recorded:
-            self._recorded = True
-            self._uow.after_commit(self._on_recorded)
+        self._recorded.event(envelope, [events_destination(envelope), *also_to])
         return envelope
 
     def after_commit(self, hook: Callable[[], None]) -> None:
         self._uow.after_commit(hook)
 
-    def enqueue(self, task: str, *args: str) -> None:
-        """Queue a Celery task once the transaction has committed (tasks take ids, not objects)."""
-        send_task = self._send_task
-        if send_task is None:
-            raise RuntimeError(f"{self.producer} runs no Celery app; cannot queue {task}")
-        self._uow.after_commit(lambda: send_task(task, args))
+    def enqueue(self, task: str, *ids: str) -> None:
+        """Queue a Celery task once the transaction has committed.
+
+        Tasks take ids, not objects, and any number of them: every `enqueue` of one task in a
+        transaction is sent as a single call carrying all the ids.
+        """
+        self._recorded.task(task, ids)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
-
 from services.kernel.clock import utcnow
 from services.kernel.consumer import RetryLater, Subscriptions
 from services.kernel.events.contracts import CaseAssigned, CaseSubmitted
 from services.kernel.work import Work
 from services.notify.models import CaseContact, Message
-from services.notify.tasks import SEND_MESSAGE
+from services.notify.tasks import SEND_MESSAGES
 from services.notify.templates import RenderedMessage, format_date, render
 
 subscriptions = Subscriptions("notify")
@@ -58,15 +56,7 @@ def queue_sms(work: Work, contact: CaseContact, message: RenderedMessage) -> Non
     """Record the message (once per event, recipient and template) and queue its sending."""
     assert work.envelope is not None
     assert contact.phone is not None
-    already = work.session.scalars(
-        select(Message.id).where(
-            Message.event_id == work.envelope.id,
-            Message.recipient == contact.phone,
-            Message.template == message.template,
-        )
-    ).first()
-    if already is not None:
-        return
+    # The inbox runs this once per event; the unique constraint backs it up.
     record = Message(
         id=uuid.uuid4(),
         event_id=work.envelope.id,
@@ -81,4 +71,4 @@ def queue_sms(work: Work, contact: CaseContact, message: RenderedMessage) -> Non
         created_at=utcnow(),
     )
     work.session.add(record)
-    work.enqueue(SEND_MESSAGE, str(record.id))
+    work.enqueue(SEND_MESSAGES, str(record.id))

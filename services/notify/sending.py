@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import timedelta
 
@@ -20,36 +20,45 @@ WorkOpener = Callable[[], AbstractContextManager[Work]]
 STALE_AFTER = timedelta(seconds=30)
 
 
-def deliver(open_work: WorkOpener, gateway: Gateway, message_id: uuid.UUID) -> None:
-    """Send a queued message; a message already sent (a retried task) is left alone."""
+def deliver(open_work: WorkOpener, gateway: Gateway, message_ids: Sequence[uuid.UUID]) -> None:
+    """Send the queued messages among `message_ids`; those already sent (a retry) are left alone."""
     with open_work() as work:
-        message = work.session.get(Message, message_id, with_for_update=True)
-        if message is None or message.status != "queued":
+        messages = work.session.scalars(
+            select(Message)
+            .where(Message.id.in_(message_ids), Message.status == "queued")
+            .order_by(Message.created_at)
+            .with_for_update()
+        ).all()
+        if not messages:
             return
         # The gateway dedupes on the message id, so a crash after this line cannot double-send.
-        gateway.send(
-            OutgoingSms(
-                message_id=str(message.id),
-                to=message.recipient,
-                text=message.text,
-                segments=message.segments,
-                tracking_no=message.tracking_no,
-                template=message.template,
-            )
-        )
-        message.status = "sent"
-        message.sent_at = utcnow()
-        work.publish(
-            MessageSent(
-                message_id=message.id,
+        gateway.send([_outgoing(m) for m in messages])
+        sent_at = utcnow()
+        for message in messages:
+            message.status = "sent"
+            message.sent_at = sent_at
+            work.publish(
+                MessageSent(
+                    message_id=message.id,
+                    case_id=message.case_id,
+                    tracking_no=message.tracking_no,
+                    template=message.template,
+                    channel="sms",
+                    segments=message.segments,
+                ),
                 case_id=message.case_id,
-                tracking_no=message.tracking_no,
-                template=message.template,
-                channel="sms",
-                segments=message.segments,
-            ),
-            case_id=message.case_id,
-        )
+            )
+
+
+def _outgoing(message: Message) -> OutgoingSms:
+    return OutgoingSms(
+        message_id=str(message.id),
+        to=message.recipient,
+        text=message.text,
+        segments=message.segments,
+        tracking_no=message.tracking_no,
+        template=message.template,
+    )
 
 
 def stale_message_ids(open_work: WorkOpener, older_than: timedelta = STALE_AFTER) -> list[str]:

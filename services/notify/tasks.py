@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 
 from services.kernel.runtime import ServiceRuntime
 from services.notify.gateways import GatewayError, gateway_from_url
 from services.notify.sending import STALE_AFTER, deliver, stale_message_ids
 
-SEND_MESSAGE = "notify.send_message"
+SEND_MESSAGES = "notify.send_messages"
+# Messages per task when re-queueing: small enough that one retry repeats little.
+REQUEUE_CHUNK = 50
 
 
 def register_tasks(runtime: ServiceRuntime) -> None:
@@ -17,21 +20,25 @@ def register_tasks(runtime: ServiceRuntime) -> None:
     gateway = gateway_from_url(runtime.settings.sms_gateway)
 
     @runtime.celery.task(  # type: ignore[untyped-decorator]
-        name=SEND_MESSAGE,
+        name=SEND_MESSAGES,
         autoretry_for=(GatewayError,),
         retry_backoff=2,
         retry_backoff_max=300,
         retry_jitter=True,
         max_retries=10,
     )
-    def send_message(message_id: str) -> None:
-        deliver(runtime.work, gateway, uuid.UUID(message_id))
+    def send_messages(*message_ids: str) -> None:
+        deliver(runtime.work, gateway, [uuid.UUID(i) for i in message_ids])
 
     def requeue(older_than: timedelta) -> None:
-        for message_id in stale_message_ids(runtime.work, older_than):
-            send_message.delay(message_id)
+        for chunk in _chunks(stale_message_ids(runtime.work, older_than), REQUEUE_CHUNK):
+            send_messages.delay(*chunk)
 
     # At start-up every queued message may have lost its task with the previous process; a
     # second task for one still in flight is harmless, since sending is idempotent.
     requeue(timedelta(0))
     runtime.every(15, lambda: requeue(STALE_AFTER), "notify-requeue-stale")
+
+
+def _chunks(items: Sequence[str], size: int) -> list[Sequence[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -25,8 +26,12 @@ class GatewayError(Exception):
 
 
 class Gateway(Protocol):
-    def send(self, sms: OutgoingSms) -> None:
-        """Hand one message over; must be idempotent on `message_id`."""
+    def send(self, messages: Sequence[OutgoingSms]) -> None:
+        """Hand the messages over, all or, on GatewayError, some of them.
+
+        Must be idempotent on `message_id`: a retry sends the same batch again, and what went
+        out the first time must not go out twice.
+        """
 
 
 def gateway_from_url(url: str) -> Gateway:
