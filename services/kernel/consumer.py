@@ -210,8 +210,15 @@ class ConsumerWorker:
         with self._work([envelope for _, envelope, _ in batch]) as works:
             duplicates = self._apply(works, [(envelope, payload) for _, envelope, payload in batch])
         share = (time.perf_counter() - started) / len(batch)
-        for (message, envelope, _), duplicate in zip(batch, duplicates, strict=True):
-            self._acknowledge(message, envelope, duplicate, share)
+        for (_, envelope, _), duplicate in zip(batch, duplicates, strict=True):
+            self._observe(envelope, duplicate, share)
+        if self._bus.durable:
+            # One ack for the batch: every earlier delivery on this channel is settled by now.
+            # (Kombu's in-memory transport ignores `multiple`, so there each message is acked.)
+            batch[-1][0].ack(multiple=True)
+        else:
+            for message, _, _ in batch:
+                message.ack()
 
     def _handle_with_retries(self, message: Message, envelope: Envelope, payload: Event) -> None:
         attempt = 0
@@ -265,10 +272,13 @@ class ConsumerWorker:
     def _acknowledge(
         self, message: Message, envelope: Envelope, duplicate: bool, took: float
     ) -> None:
+        self._observe(envelope, duplicate, took)
+        message.ack()
+
+    def _observe(self, envelope: Envelope, duplicate: bool, took: float) -> None:
         HANDLER_DURATION.labels(self.subscription.service, self.subscription.name).observe(took)
         counter = EVENTS_DUPLICATE if duplicate else EVENTS_CONSUMED
         counter.labels(*self._metric_labels(envelope)).inc()
-        message.ack()
 
     def _dead_letter(self, message: Message, reason: str, detail: str) -> None:
         headers = dict(message.headers or {})

@@ -44,10 +44,13 @@ def citizen_messages(event: CaseSubmitted | CaseAssigned, work: Work) -> None:
 
 
 def remember_contact(work: Work, event: CaseSubmitted) -> CaseContact:
-    contact = work.session.get(CaseContact, event.case_id) or CaseContact(case_id=event.case_id)
-    contact.tracking_no = event.tracking_no
-    contact.phone = event.contact.phone
-    contact.email = event.contact.email
+    # A case is submitted once and the inbox runs this once per event, so the row is new.
+    contact = CaseContact(
+        case_id=event.case_id,
+        tracking_no=event.tracking_no,
+        phone=event.contact.phone,
+        email=event.contact.email,
+    )
     work.session.add(contact)
     return contact
 

@@ -5,7 +5,7 @@ from pathlib import Path
 from services.kernel.runtime import ServiceRuntime, ServiceSpec
 from services.routing.api import routers
 from services.routing.catalogue import load_catalogue, sync_catalogue
-from services.routing.handlers import rules_cache, subscriptions
+from services.routing.handlers import catalogue_cache, subscriptions
 from services.routing.models import Base
 
 
@@ -14,7 +14,7 @@ def _setup(runtime: ServiceRuntime) -> None:
     entries = load_catalogue()
     with runtime.work() as work:
         sync_catalogue(work.session, entries)
-    rules_cache.clear()
+    catalogue_cache.clear()
     with runtime.bus.connect() as connection:
         runtime.bus.declare(connection, [runtime.bus.department_queue(e.code) for e in entries])
 

@@ -6,6 +6,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,10 +24,10 @@ subscriptions = Subscriptions("routing")
 
 @subscriptions.subscribe(CaseSubmitted)
 def dispatch_case(event: CaseSubmitted, work: Work) -> None:
+    # The inbox runs this once per event and work_orders.case_id is unique: no lookup first.
     session = work.session
-    if session.scalars(select(WorkOrder).where(WorkOrder.case_id == event.case_id)).first():
-        return
-    decision = decide(rules_cache.get(session), event.category, event.description)
+    catalogue = catalogue_cache.get(session)
+    decision = decide(catalogue.rules, event.category, event.description)
     now = utcnow()
     order = WorkOrder(
         id=uuid.uuid4(),
@@ -56,14 +57,14 @@ def dispatch_case(event: CaseSubmitted, work: Work) -> None:
             case_id=event.case_id,
         )
         return
-    department = session.get_one(Department, decision.department_code)
+    code = decision.department_code
     work.publish(
         CaseAssigned(
             case_id=event.case_id,
             tracking_no=event.tracking_no,
             work_order_id=order.id,
-            department_code=department.code,
-            department_name=department.name,
+            department_code=code,
+            department_name=catalogue.department_names[code],
             deadline=order.deadline,
             matched_by=decision.matched_by,
             kind=event.kind,
@@ -72,38 +73,46 @@ def dispatch_case(event: CaseSubmitted, work: Work) -> None:
             address=order.address,
         ),
         case_id=event.case_id,
-        also_to=[department_destination(department.code)],
+        also_to=[department_destination(code)],
     )
 
 
-class RulesCache:
-    """The catalogue's rules, read at most every `ttl` seconds rather than for every case."""
+@dataclass(frozen=True)
+class Catalogue:
+    """What dispatching reads for every case: the rules and the departments' names."""
+
+    rules: Rules
+    department_names: dict[str, str]
+
+
+class CatalogueCache:
+    """The catalogue, read at most every `ttl` seconds rather than for every case."""
 
     def __init__(self, ttl: float = 30.0) -> None:
         self._ttl = ttl
-        self._rules: dict[str, tuple[float, Rules]] = {}
+        self._catalogues: dict[str, tuple[float, Catalogue]] = {}
         self._lock = threading.Lock()
 
-    def get(self, session: Session) -> Rules:
+    def get(self, session: Session) -> Catalogue:
         key = str(session.get_bind().engine.url)
         with self._lock:
-            cached = self._rules.get(key)
+            cached = self._catalogues.get(key)
             if cached is not None and time.monotonic() - cached[0] < self._ttl:
                 return cached[1]
-        rules = load_rules(session)
+        catalogue = read_catalogue(session)
         with self._lock:
-            self._rules[key] = (time.monotonic(), rules)
-        return rules
+            self._catalogues[key] = (time.monotonic(), catalogue)
+        return catalogue
 
     def clear(self) -> None:
         with self._lock:
-            self._rules.clear()
+            self._catalogues.clear()
 
 
-rules_cache = RulesCache()
+catalogue_cache = CatalogueCache()
 
 
-def load_rules(session: Session) -> Rules:
+def read_catalogue(session: Session) -> Catalogue:
     by_category: dict[str, str] = {}
     keywords: dict[str, list[str]] = defaultdict(list)
     active = select(Department.code).where(Department.active.is_(True))
@@ -116,4 +125,6 @@ def load_rules(session: Session) -> Rules:
             by_category[term.term] = term.department_code
         else:
             keywords[term.department_code].append(term.term)
-    return Rules(by_category, {code: tuple(words) for code, words in keywords.items()})
+    rules = Rules(by_category, {code: tuple(words) for code, words in keywords.items()})
+    names = dict(session.execute(select(Department.code, Department.name)).tuples().all())
+    return Catalogue(rules, names)

@@ -32,7 +32,7 @@ SMALL_RULES = Rules(
 
 
 def catalogue_rules() -> Rules:
-    """Rules from the real catalogue, built the way routing's `load_rules` builds them."""
+    """Rules from the real catalogue, built the way routing's `read_catalogue` builds them."""
     by_category: dict[str, str] = {}
     keywords: dict[str, list[str]] = defaultdict(list)
     for entry in load_catalogue():
