@@ -1,0 +1,143 @@
+"""Work done a batch at a time on the real broker and database, with nothing lost or doubled."""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from kombu import Connection, Exchange, Queue
+from sqlalchemy import func, select
+
+from services import notify, reporting
+from services.kernel.bus import Bus, Destination, Outgoing, Publisher
+from services.kernel.config import Settings
+from services.kernel.events.contracts import CaseSubmitted, Contact
+from services.kernel.runtime import ServiceRuntime
+from services.kernel.telemetry import EVENTS_DUPLICATE, TASKS
+from services.notify.models import Message
+from services.notify.tasks import SEND_MESSAGES
+from services.reporting.kpis import summary
+from services.reporting.models import CaseFact
+from tests.support import read_sms, wait_until
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def running() -> Iterator[list[ServiceRuntime]]:
+    started: list[ServiceRuntime] = []
+    yield started
+    for runtime in started:
+        runtime.stop_consuming()
+        runtime.stop()
+
+
+def submitted(number: int) -> CaseSubmitted:
+    return CaseSubmitted(
+        case_id=uuid.uuid4(),
+        tracking_no=f"20261127-{number:06d}",
+        access_code="ABC234",
+        channel="web",
+        kind="complaint",
+        category=None,
+        description="路灯坏了",
+        location=None,
+        contact=Contact(phone=f"138{number:08d}"),
+        submitted_at=datetime.now(UTC),
+        promised_date=date(2026, 12, 16),
+    )
+
+
+def publish_events(settings: Settings, bodies: list[bytes]) -> None:
+    publisher = Publisher(Bus(settings.broker_url))
+    try:
+        publisher.publish_all(
+            [
+                Outgoing(Destination("minqing.events", "case.submitted.v1"), body, str(i))
+                for i, body in enumerate(bodies)
+            ]
+        )
+    finally:
+        publisher.close()
+
+
+def count_messages(url: str, queue: str) -> int:
+    with Connection(url) as connection:
+        _, count, _ = connection.default_channel.queue_declare(queue=queue, passive=True)
+    return int(count)
+
+
+def test_a_confirmed_batch_all_arrives_and_a_dropped_connection_is_reopened(
+    settings: Settings,
+) -> None:
+    probe = Queue(
+        "probe.batch",
+        exchange=Exchange("minqing.events", type="topic", durable=True),
+        routing_key="probe.batch",
+        queue_arguments={"x-queue-type": "quorum"},
+    )
+    with Connection(settings.broker_url) as connection:
+        probe(connection.default_channel).declare()
+    publisher = Publisher(Bus(settings.broker_url))
+    batch = [
+        Outgoing(Destination("minqing.events", "probe.batch"), b"{}", str(i)) for i in range(300)
+    ]
+    try:
+        publisher.publish_all(batch)
+        assert count_messages(settings.broker_url, "probe.batch") == 300
+        # The broker drops every connection of the vhost; the next batch must still arrive.
+        vhost = settings.broker_url.rsplit("/", 1)[1]
+        subprocess.run(
+            ["rabbitmqctl", "-q", "close_all_connections", "-p", vhost, "test"],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        publisher.publish_all(batch[:10])
+    finally:
+        publisher.close()
+    assert count_messages(settings.broker_url, "probe.batch") == 310
+
+
+def test_an_event_twice_in_one_batch_is_handled_once(
+    settings: Settings, running: list[ServiceRuntime]
+) -> None:
+    body = submitted(1).envelope(producer="intake").to_bytes()
+    labels = ("reporting", "case_facts", "case.submitted.v1")
+    before = EVENTS_DUPLICATE.labels(*labels)._value.get()
+    # Both copies wait in the queue before the consumer starts, so they arrive in one batch.
+    publish_events(settings, [body, body])
+    runtime = ServiceRuntime(reporting.SERVICE, settings)
+    runtime.start()
+    running.append(runtime)
+
+    wait_until(lambda: EVENTS_DUPLICATE.labels(*labels)._value.get() == before + 1, 15)
+    with runtime.database.session() as session:
+        assert summary(session).total == 1
+        assert session.scalar(select(func.count()).select_from(CaseFact)) == 1
+
+
+def test_a_batch_of_events_sends_its_messages_in_few_tasks_and_each_once(
+    settings: Settings, running: list[ServiceRuntime], tmp_path: Path
+) -> None:
+    events = [submitted(n).envelope(producer="intake") for n in range(1, 41)]
+    before = TASKS.labels(SEND_MESSAGES, "ok")._value.get()
+    publish_events(settings, [e.to_bytes() for e in events])
+    runtime = ServiceRuntime(notify.SERVICE, settings)
+    runtime.start()
+    running.append(runtime)
+    outbox = tmp_path / "sms-outbox.jsonl"
+
+    wait_until(lambda: len(read_sms(outbox)) >= 40, 30)
+    sms = read_sms(outbox)
+    assert sorted(s["tracking_no"] for s in sms) == sorted(e.data["tracking_no"] for e in events)
+    assert all(s["template"] == "case_received" for s in sms)
+    # Forty messages waiting together go out in a handful of tasks, not forty.
+    assert TASKS.labels(SEND_MESSAGES, "ok")._value.get() - before <= 5
+    with runtime.database.session() as session:
+        statuses = session.scalars(select(Message.status)).all()
+    assert statuses == ["sent"] * 40
