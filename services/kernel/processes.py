@@ -137,7 +137,8 @@ def _serve_http(app: FastAPI, host: str, port: int) -> None:
 
 
 def _run_loop(server: uvicorn.Server) -> None:
-    # uvloop and httptools (which uvicorn picks when installed) halve the cost of a request.
+    # uvloop, and the httptools parser set in the config: the C event loop and parser cost a
+    # request less CPU than asyncio's own loop and h11.
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         runner.run(_serve(server))
 
