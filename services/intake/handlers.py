@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from services.intake import domain
 from services.intake.models import Case, TimelineEntry
 from services.kernel.consumer import RetryLater, Subscriptions
@@ -11,7 +16,11 @@ from services.kernel.work import Work
 subscriptions = Subscriptions("intake")
 
 
-@subscriptions.subscribe(CaseAssigned, CasePendingDispatch)
+def cases_of(session: Session, events: Sequence[CaseAssigned | CasePendingDispatch]) -> list[Case]:
+    return list(session.scalars(select(Case).where(Case.id.in_({e.case_id for e in events}))))
+
+
+@subscriptions.subscribe(CaseAssigned, CasePendingDispatch, preload=cases_of)
 def update_citizen_view(event: CaseAssigned | CasePendingDispatch, work: Work) -> None:
     case = work.session.get(Case, event.case_id)
     if case is None:

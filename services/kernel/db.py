@@ -48,21 +48,34 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def create_database_engine(url: str) -> Engine:
-    """An engine tuned for the backend: WAL and immediate transactions on SQLite."""
+def create_database_engine(
+    url: str, *, pool_size: int = POOL_SIZE, wait_for_disk: bool = True
+) -> Engine:
+    """An engine tuned for the backend: WAL and immediate transactions on SQLite.
+
+    `wait_for_disk=False` lets PostgreSQL acknowledge a commit before its WAL reaches the disk,
+    for work whose loss in a database crash is harmless because it is simply done again.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
-            pool_size=POOL_SIZE,
+            pool_size=pool_size,
             max_overflow=POOL_OVERFLOW,
         )
         _serialise_sqlite_writers(engine)
         return engine
+    connect_args = {} if wait_for_disk else {"options": "-c synchronous_commit=off"}
     # No pre-ping: it costs a round trip per checkout. After a database restart the first use of
     # a stale connection fails, SQLAlchemy drops the whole pool, and consumers retry.
-    return create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_recycle=1800)
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=POOL_OVERFLOW,
+        pool_recycle=1800,
+        connect_args=connect_args,
+    )
 
 
 def _serialise_sqlite_writers(engine: Engine) -> None:
@@ -115,9 +128,9 @@ class UnitOfWork:
 class Database:
     """One service's database: its engine and the units of work opened on it."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, pool_size: int = POOL_SIZE, wait_for_disk: bool = True) -> None:
         self.url = url
-        self.engine = create_database_engine(url)
+        self.engine = create_database_engine(url, pool_size=pool_size, wait_for_disk=wait_for_disk)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

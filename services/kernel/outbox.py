@@ -123,7 +123,7 @@ class OutboxRelay:
         batch_size: int = 200,
     ) -> None:
         self.service = service
-        self._database = database
+        self.database = database
         self._bus = bus
         self._sweep_interval = sweep_interval
         self._retention = retention
@@ -185,16 +185,27 @@ class OutboxRelay:
             self._stopping.wait(1.0)
 
     def publish_pending(self, publisher: Publisher) -> int:
-        """Publish one batch of unsent events in id order; returns how many."""
-        with self._database.unit_of_work() as uow:
-            rows = uow.session.execute(
-                select(outbox.c.id, outbox.c.event_id, outbox.c.exchange, outbox.c.routing_key)
-                .add_columns(outbox.c.body, outbox.c.event_type)
-                .where(outbox.c.published_at.is_(None))
-                .order_by(outbox.c.id)
-                .limit(self._batch_size)
-                .with_for_update(skip_locked=True)
-            ).all()
+        """Publish one batch of unsent events in id order; returns how many.
+
+        The batch is marked sent and published in one transaction that commits only once the
+        broker has confirmed it: a failed publish rolls the marks back.
+        """
+        unsent = (
+            select(outbox.c.id)
+            .where(outbox.c.published_at.is_(None))
+            .order_by(outbox.c.id)
+            .limit(self._batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        claim = (
+            update(outbox)
+            .where(outbox.c.id.in_(unsent.scalar_subquery()))
+            .values(published_at=utcnow())
+            .returning(outbox.c.id, outbox.c.event_id, outbox.c.exchange, outbox.c.routing_key)
+            .returning(outbox.c.body, outbox.c.event_type)
+        )
+        with self.database.unit_of_work() as uow:
+            rows = sorted(uow.session.execute(claim).all(), key=lambda row: row.id)
             publisher.publish_all(
                 [
                     Outgoing(
@@ -205,22 +216,12 @@ class OutboxRelay:
                     for row in rows
                 ]
             )
-            for row in rows:
-                EVENTS_PUBLISHED.labels(self.service, row.event_type).inc()
-            if rows:
-                if uow.session.get_bind().dialect.name == "postgresql":
-                    # Losing this mark in a database crash only publishes the rows again, which
-                    # consumers skip; so it need not wait for the disk.
-                    uow.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-                uow.session.execute(
-                    update(outbox)
-                    .where(outbox.c.id.in_([r.id for r in rows]))
-                    .values(published_at=utcnow())
-                )
+        for row in rows:
+            EVENTS_PUBLISHED.labels(self.service, row.event_type).inc()
         return len(rows)
 
     def _observe_backlog(self) -> None:
-        with self._database.session() as session:
+        with self.database.session() as session:
             count, oldest = session.execute(
                 select(func.count(), func.min(outbox.c.occurred_at)).where(
                     outbox.c.published_at.is_(None)
@@ -235,7 +236,7 @@ class OutboxRelay:
         if self._last_purge is not None and now - self._last_purge < timedelta(hours=1):
             return
         self._last_purge = now
-        with self._database.unit_of_work() as uow:
+        with self.database.unit_of_work() as uow:
             uow.session.execute(
                 delete(outbox).where(
                     outbox.c.published_at.is_not(None),

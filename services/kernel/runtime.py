@@ -62,7 +62,9 @@ class ServiceRuntime:
         self.bus = Bus(settings.broker_url)
         self.relay = OutboxRelay(
             spec.name,
-            self.database,
+            # Its own connections, so request threads never keep it waiting for one; and its
+            # marks need not wait for the disk: one lost in a crash only publishes again.
+            Database(settings.database_url(spec.name), pool_size=1, wait_for_disk=False),
             self.bus,
             retention=timedelta(days=settings.outbox_retention_days),
         )
@@ -153,6 +155,7 @@ class ServiceRuntime:
     def stop(self) -> None:
         """Flush the outbox, then release the database."""
         self.relay.stop()
+        self.relay.database.dispose()
         if self._periodic_thread.is_alive():
             self._periodic_thread.join(5)
         for hook in self._on_stop:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from services.kernel.clock import utcnow
 from services.kernel.consumer import RetryLater, Subscriptions
@@ -15,7 +19,16 @@ from services.notify.templates import RenderedMessage, format_date, render
 subscriptions = Subscriptions("notify")
 
 
-@subscriptions.subscribe(CaseSubmitted, CaseAssigned)
+def contacts_of(
+    session: Session, events: Sequence[CaseSubmitted | CaseAssigned]
+) -> list[CaseContact]:
+    wanted = {e.case_id for e in events if isinstance(e, CaseAssigned)}
+    if not wanted:
+        return []
+    return list(session.scalars(select(CaseContact).where(CaseContact.case_id.in_(wanted))))
+
+
+@subscriptions.subscribe(CaseSubmitted, CaseAssigned, preload=contacts_of)
 def citizen_messages(event: CaseSubmitted | CaseAssigned, work: Work) -> None:
     signature = work.settings.sms_signature
     if isinstance(event, CaseSubmitted):

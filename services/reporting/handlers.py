@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from services.kernel.consumer import Subscriptions
 from services.kernel.events.contracts import CaseAssigned, CasePendingDispatch, CaseSubmitted
 from services.kernel.work import Work
@@ -11,10 +16,19 @@ from services.reporting.projections import CaseEvent, apply
 subscriptions = Subscriptions("reporting")
 
 
-@subscriptions.subscribe(CaseSubmitted, CaseAssigned, CasePendingDispatch)
+def lock_facts(session: Session, events: Sequence[CaseEvent]) -> list[CaseFact]:
+    """The batch's rows, locked: another reporting process may be applying the same case."""
+    wanted = {e.case_id for e in events}
+    return list(
+        session.scalars(select(CaseFact).where(CaseFact.case_id.in_(wanted)).with_for_update())
+    )
+
+
+@subscriptions.subscribe(CaseSubmitted, CaseAssigned, CasePendingDispatch, preload=lock_facts)
 def case_facts(event: CaseEvent, work: Work) -> None:
     assert work.envelope is not None
-    fact = work.session.get(CaseFact, event.case_id, with_for_update=True)
+    # Already in the session, locked, if it exists (lock_facts).
+    fact = work.session.get(CaseFact, event.case_id)
     if fact is None:
         fact = CaseFact(case_id=event.case_id)
         work.session.add(fact)

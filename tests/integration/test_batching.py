@@ -138,6 +138,10 @@ def test_a_batch_of_events_sends_its_messages_in_few_tasks_and_each_once(
     assert all(s["template"] == "case_received" for s in sms)
     # Forty messages waiting together go out in a handful of tasks, not forty.
     assert TASKS.labels(SEND_MESSAGES, "ok")._value.get() - before <= 5
-    with runtime.database.session() as session:
-        statuses = session.scalars(select(Message.status)).all()
-    assert statuses == ["sent"] * 40
+
+    def all_marked_sent() -> bool:
+        # The gateway writes before the task's transaction commits.
+        with runtime.database.session() as session:
+            return list(session.scalars(select(Message.status))) == ["sent"] * 40
+
+    wait_until(all_marked_sent, 15)
