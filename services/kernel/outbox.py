@@ -112,6 +112,8 @@ def claim_processed(
 class OutboxRelay:
     """Publishes recorded events: kicked after each commit, and sweeping on a timer."""
 
+    LINGER = 0.02
+
     def __init__(
         self,
         service: str,
@@ -157,7 +159,9 @@ class OutboxRelay:
         publisher = Publisher(self._bus)
         try:
             while not self._stopping.is_set():
-                self._wake.wait(self._sweep_interval)
+                if self._wake.wait(self._sweep_interval):
+                    # Commits close together share one pass, as consumers share a batch.
+                    self._stopping.wait(self.LINGER)
                 self._wake.clear()
                 self._publishing_pass(publisher)
             # What the last commits before the stop recorded still goes out.
