@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import signal
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -106,6 +107,9 @@ def up(specs: Sequence[ServiceSpec], settings: Settings, host: str, port: int) -
 
 def _serve_http(app: FastAPI, host: str, port: int) -> None:
     """Serve until SIGTERM or SIGINT; in-flight requests finish before this returns."""
+    # A request thread waiting for the GIL behind a consumer's batch would otherwise wait up to
+    # 5 ms at every switch; 1 ms keeps intake's p99 within target at a small cost in throughput.
+    sys.setswitchinterval(0.001)
     server = uvicorn.Server(
         uvicorn.Config(
             app,
