@@ -86,9 +86,13 @@ def outbox_rows(envelope: Envelope, destinations: Sequence[Destination]) -> list
     ]
 
 
+_INSERT_OUTBOX = insert(outbox)
+
+
 def write_outbox(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Record rows for publishing, in the caller's transaction, in one statement."""
-    session.execute(insert(outbox), rows)
+    # A single row skips the executemany machinery, which costs more than the row itself.
+    session.execute(_INSERT_OUTBOX, rows[0] if len(rows) == 1 else list(rows))
 
 
 def events_destination(envelope: Envelope) -> Destination:
