@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from services.kernel.config import SERVICE_NAMES
+from services.kernel.events.contracts import CaseAssigned
 
 POSTGRES_URL = os.environ.get("MINQING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 AMQP_URL = os.environ.get("MINQING_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672")
@@ -238,3 +240,19 @@ def case_payload(
         "contact": {"name": "张三", "phone": "13812345678"},
         **extra,
     }
+
+
+def assigned(case_id: uuid.UUID, tracking_no: str) -> CaseAssigned:
+    return CaseAssigned(
+        case_id=case_id,
+        tracking_no=tracking_no,
+        work_order_id=uuid.uuid4(),
+        department_code="edu",
+        department_name="县教育局",
+        deadline=date(2026, 12, 16),
+        matched_by="test",
+        kind="complaint",
+        category=None,
+        description="x",
+        address=None,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -10,9 +11,11 @@ from pathlib import Path
 
 import pytest
 from kombu import Connection, Exchange, Queue
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
-from services import notify, reporting
+from services import intake, notify, reporting
+from services.intake.models import Case
+from services.intake.submissions import Submission, accept
 from services.kernel.bus import Bus, Destination, Outgoing, Publisher
 from services.kernel.config import Settings
 from services.kernel.events.contracts import CaseSubmitted, Contact
@@ -22,7 +25,7 @@ from services.notify.models import Message
 from services.notify.tasks import SEND_MESSAGES
 from services.reporting.kpis import summary
 from services.reporting.models import CaseFact
-from tests.support import read_sms, wait_until
+from tests.support import assigned, read_sms, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -145,3 +148,50 @@ def test_a_batch_of_events_sends_its_messages_in_few_tasks_and_each_once(
             return list(session.scalars(select(Message.status))) == ["sent"] * 40
 
     wait_until(all_marked_sent, 15)
+
+
+def test_a_batch_reads_its_cases_in_one_query_not_one_per_event(
+    settings: Settings, running: list[ServiceRuntime]
+) -> None:
+    runtime = ServiceRuntime(intake.SERVICE, settings)
+    submission = Submission(
+        "web", "complaint", "校车超载", None, None, Contact(phone="13812345678")
+    )
+    with runtime.work() as work:
+        receipts = [accept(work, submission, settings.secret_key) for _ in range(30)]
+    events = [assigned(r.case_id, r.tracking_no) for r in receipts]
+    publisher = Publisher(Bus(settings.broker_url))
+    try:
+        publisher.publish_all(
+            [
+                Outgoing(
+                    Destination("minqing.events", "case.assigned.v1"),
+                    e.envelope(producer="routing").to_bytes(),
+                    str(i),
+                )
+                for i, e in enumerate(events)
+            ]
+        )
+    finally:
+        publisher.close()
+    reads: list[str] = []
+
+    @event.listens_for(runtime.database.engine, "before_cursor_execute")
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        # Only the consumer's own reads of the cases table, not this test's.
+        consuming = threading.current_thread().name.startswith("consumer-")
+        if consuming and statement.lstrip().upper().startswith("SELECT"):
+            reads.append(statement)
+
+    runtime.start()
+    running.append(runtime)
+
+    def all_dispatched() -> bool:
+        with runtime.database.session() as session:
+            ids = [r.case_id for r in receipts]
+            statuses = session.scalars(select(Case.status).where(Case.id.in_(ids)))
+            return sorted(statuses) == ["dispatched"] * 30
+
+    wait_until(all_dispatched, 15)
+    # Thirty events waiting together: a read per batch, where there used to be one per event.
+    assert 1 <= len(reads) <= 5, reads

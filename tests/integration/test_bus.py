@@ -18,13 +18,13 @@ from services.intake.models import Case
 from services.intake.submissions import Submission, accept
 from services.kernel.bus import DEAD_QUEUE, DELIVERY_LIMIT
 from services.kernel.config import Settings
-from services.kernel.events.contracts import CaseAssigned, CaseSubmitted, Contact
+from services.kernel.events.contracts import CaseSubmitted, Contact
 from services.kernel.outbox import outbox
 from services.kernel.runtime import ServiceRuntime
 from services.kernel.telemetry import EVENTS_DUPLICATE
 from services.reporting.kpis import summary
 from services.reporting.models import CaseFact
-from tests.support import wait_until
+from tests.support import assigned, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -250,22 +250,6 @@ def test_replay_command_publishes_retained_events_again(
     assert headers["x-minqing-replay"] == "1"
     assert main(["replay", "--service", "intake", "--since", "2999-01-01T00:00:00Z"]) == 0
     assert drain(settings.broker_url, "probe.replay", 0, timeout=1) == []
-
-
-def assigned(case_id: uuid.UUID, tracking_no: str) -> CaseAssigned:
-    return CaseAssigned(
-        case_id=case_id,
-        tracking_no=tracking_no,
-        work_order_id=uuid.uuid4(),
-        department_code="edu",
-        department_name="县教育局",
-        deadline=date(2026, 12, 16),
-        matched_by="test",
-        kind="complaint",
-        category=None,
-        description="x",
-        address=None,
-    )
 
 
 def test_one_failing_message_in_a_batch_does_not_hold_back_the_others(
