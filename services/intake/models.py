@@ -62,3 +62,20 @@ class TrackingSequence(Base):
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     last: Mapped[int] = mapped_column(Integer)
+
+
+class IdempotencyKey(Base):
+    """A channel's key for one submission (an `Idempotency-Key`, a Message-ID, a call id).
+
+    The answer given the first time is kept sealed (it holds the access code), so a repeat gets
+    the same answer; rows are purged after `IDEMPOTENCY_WINDOW`.
+    """
+
+    __tablename__ = "idempotency_keys"
+
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    sealed_receipt: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

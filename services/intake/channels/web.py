@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Header, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from services.intake import domain
 from services.intake.deps import IntakeWork
-from services.intake.submissions import Submission, accept
+from services.intake.idempotency import MAX_KEY_LENGTH, IdempotencyKeyReused, accept_once
+from services.intake.submissions import Submission
 from services.kernel.events.contracts import Contact, Kind, Location
 from services.kernel.http import SettingsDep
 
@@ -69,9 +72,27 @@ class CaseAccepted(BaseModel):
     promised_date: date
 
 
-@router.post("/api/v1/cases", status_code=201, response_model=CaseAccepted)
-def submit_case(body: CaseIn, work: IntakeWork, settings: SettingsDep) -> CaseAccepted:
-    """A citizen's case from the web portal; the answer carries what they need to track it."""
+@router.post(
+    "/api/v1/cases",
+    status_code=201,
+    response_model=CaseAccepted,
+    responses={422: {"description": "A field is invalid, or the Idempotency-Key was reused"}},
+)
+def submit_case(
+    body: CaseIn,
+    work: IntakeWork,
+    settings: SettingsDep,
+    response: Response,
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", min_length=1, max_length=MAX_KEY_LENGTH),
+    ] = None,
+) -> CaseAccepted | JSONResponse:
+    """A citizen's case from the web portal; the answer carries what they need to track it.
+
+    With an `Idempotency-Key`, sending the same submission again (a retry after a lost answer)
+    returns the first answer, marked `Idempotent-Replayed: true`, instead of a second case.
+    """
     submission = Submission(
         channel="web",
         kind=body.kind,
@@ -80,7 +101,13 @@ def submit_case(body: CaseIn, work: IntakeWork, settings: SettingsDep) -> CaseAc
         location=Location(**body.location.model_dump()) if body.location else None,
         contact=Contact(**body.contact.model_dump()),
     )
-    receipt = accept(work, submission, settings.secret_key)
+    try:
+        receipt, replayed = accept_once(work, submission, settings.secret_key, idempotency_key)
+    except IdempotencyKeyReused as exc:
+        error = {"field": "Idempotency-Key", "message": str(exc), "type": "idempotency_key_reused"}
+        return JSONResponse({"detail": [error]}, status_code=422)
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return CaseAccepted(
         tracking_no=receipt.tracking_no,
         access_code=receipt.access_code,

@@ -1,0 +1,103 @@
+"""The same submission twice gives the same case: a key per channel, the first answer kept sealed.
+
+The web API takes an `Idempotency-Key` header; email will use the Message-ID and the hotline the
+call id. The key's row is inserted in the submission's own transaction, so of two concurrent
+requests with one key the second waits for the first to commit and then answers as it did.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import date, timedelta
+
+from sqlalchemy import delete, update
+
+from services.intake.models import IdempotencyKey
+from services.intake.submissions import Receipt, Submission, accept
+from services.kernel.clock import utcnow
+from services.kernel.db import upsert_insert
+from services.kernel.sealing import Sealer
+from services.kernel.work import Work
+
+# Repeats within this window get the first answer; the hourly purge may keep a key a little longer.
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+MAX_KEY_LENGTH = 255
+_SEALING_PURPOSE = "idempotent-receipt"
+
+
+class IdempotencyKeyReused(ValueError):
+    """The key already stands for a different submission."""
+
+
+def fingerprint(submission: Submission) -> str:
+    """What makes two submissions the same: every field, in a canonical form."""
+    fields = {
+        "channel": submission.channel,
+        "kind": submission.kind,
+        "description": submission.description,
+        "category": submission.category,
+        "location": submission.location.model_dump() if submission.location else None,
+        "contact": submission.contact.model_dump(),
+    }
+    canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def accept_once(
+    work: Work, submission: Submission, secret_key: str, key: str | None
+) -> tuple[Receipt, bool]:
+    """Accept the submission, or give the earlier answer for its key; True when repeated."""
+    if key is None:
+        return accept(work, submission, secret_key), False
+    session = work.session
+    request_hash = fingerprint(submission)
+    claimed = session.execute(
+        upsert_insert(session.get_bind())(IdempotencyKey)
+        .values(channel=submission.channel, key=key, request_hash=request_hash, created_at=utcnow())
+        .on_conflict_do_nothing()
+        .returning(IdempotencyKey.key)
+    ).first()
+    sealer = Sealer(secret_key, _SEALING_PURPOSE)
+    if claimed is None:
+        earlier = session.get_one(IdempotencyKey, (submission.channel, key))
+        if earlier.request_hash != request_hash or earlier.sealed_receipt is None:
+            raise IdempotencyKeyReused("this Idempotency-Key was used for a different submission")
+        return _receipt_from_json(sealer.open(earlier.sealed_receipt)), True
+    receipt = accept(work, submission, secret_key)
+    session.execute(
+        update(IdempotencyKey)
+        .where(IdempotencyKey.channel == submission.channel, IdempotencyKey.key == key)
+        .values(case_id=receipt.case_id, sealed_receipt=sealer.seal(_receipt_to_json(receipt)))
+    )
+    return receipt, False
+
+
+def purge_expired(work: Work) -> None:
+    work.session.execute(
+        delete(IdempotencyKey).where(IdempotencyKey.created_at < utcnow() - IDEMPOTENCY_WINDOW)
+    )
+
+
+def _receipt_to_json(receipt: Receipt) -> str:
+    return json.dumps(
+        {
+            "case_id": str(receipt.case_id),
+            "tracking_no": receipt.tracking_no,
+            "access_code": receipt.access_code,
+            "status": receipt.status,
+            "promised_date": receipt.promised_date.isoformat(),
+        }
+    )
+
+
+def _receipt_from_json(text: str) -> Receipt:
+    data = json.loads(text)
+    return Receipt(
+        case_id=uuid.UUID(data["case_id"]),
+        tracking_no=data["tracking_no"],
+        access_code=data["access_code"],
+        status=data["status"],
+        promised_date=date.fromisoformat(data["promised_date"]),
+    )
