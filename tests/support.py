@@ -221,7 +221,16 @@ def running_services(
 
 def base_env(**overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MINQING_")}
-    env.update({"MINQING_SECRET_KEY": TEST_SECRET, "MINQING_LOG_LEVEL": "INFO", **overrides})
+    env.update(
+        {
+            "MINQING_SECRET_KEY": TEST_SECRET,
+            "MINQING_LOG_LEVEL": "INFO",
+            # The tests play many citizens from one address and often one phone.
+            "MINQING_RATE_LIMIT_PER_IP": "off",
+            "MINQING_RATE_LIMIT_PER_PHONE": "off",
+            **overrides,
+        }
+    )
     return env
 
 

@@ -21,6 +21,8 @@ _GLOBAL_VARIABLES = (
     "MINQING_SECRET_KEY",
     "MINQING_LOG_LEVEL",
     "MINQING_OUTBOX_RETENTION_DAYS",
+    "MINQING_RATE_LIMIT_PER_IP",
+    "MINQING_RATE_LIMIT_PER_PHONE",
 )
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 _MIN_SECRET_LENGTH = 32
@@ -28,6 +30,27 @@ _MIN_SECRET_LENGTH = 32
 
 class ConfigError(ValueError):
     """A setting is missing, malformed or unsafe for the mode it is used in."""
+
+
+_PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+@dataclass(frozen=True)
+class Rate:
+    """`count` requests per `period` seconds."""
+
+    count: int
+    period: int
+
+
+def parse_rate(name: str, text: str) -> Rate | None:
+    """`30/minute`, `10/hour`, ... or `off` (None: no limit)."""
+    if text.strip().lower() == "off":
+        return None
+    count, _, period = text.strip().partition("/")
+    if not count.isdigit() or int(count) < 1 or period not in _PERIODS:
+        raise ConfigError(f"{name}: expected <count>/<second|minute|hour|day> or off, got {text!r}")
+    return Rate(int(count), _PERIODS[period])
 
 
 def service_database_variable(service: str) -> str:
@@ -48,6 +71,8 @@ class Settings:
     secret_key: str = field(repr=False)
     log_level: str = "INFO"
     outbox_retention_days: int = 7
+    rate_limit_per_ip: Rate | None = None
+    rate_limit_per_phone: Rate | None = None
 
     @property
     def embedded(self) -> bool:
@@ -85,6 +110,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         secret_key=env.get("MINQING_SECRET_KEY", "") or _embedded_secret(data_dir, embedded),
         log_level=env.get("MINQING_LOG_LEVEL", "INFO").upper(),
         outbox_retention_days=_positive_int(env, "MINQING_OUTBOX_RETENTION_DAYS", 7),
+        # Generous for one citizen or one office behind a shared address; tight for a script.
+        rate_limit_per_ip=parse_rate(
+            "MINQING_RATE_LIMIT_PER_IP", env.get("MINQING_RATE_LIMIT_PER_IP", "60/minute")
+        ),
+        rate_limit_per_phone=parse_rate(
+            "MINQING_RATE_LIMIT_PER_PHONE", env.get("MINQING_RATE_LIMIT_PER_PHONE", "20/hour")
+        ),
     )
     if not embedded:
         _refuse_insecure_production(settings)

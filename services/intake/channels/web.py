@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from services.intake import domain
-from services.intake.deps import IntakeWork
+from services.intake.deps import IntakeWork, Limits
 from services.intake.idempotency import MAX_KEY_LENGTH, IdempotencyKeyReused, accept_once
+from services.intake.limits import Refusal
 from services.intake.submissions import Submission
 from services.kernel.events.contracts import Contact, Kind, Location
 from services.kernel.http import SettingsDep
@@ -76,12 +77,17 @@ class CaseAccepted(BaseModel):
     "/api/v1/cases",
     status_code=201,
     response_model=CaseAccepted,
-    responses={422: {"description": "A field is invalid, or the Idempotency-Key was reused"}},
+    responses={
+        422: {"description": "A field is invalid, or the Idempotency-Key was reused"},
+        429: {"description": "Too many submissions from this address or phone number"},
+    },
 )
 def submit_case(
     body: CaseIn,
     work: IntakeWork,
     settings: SettingsDep,
+    limits: Limits,
+    request: Request,
     response: Response,
     idempotency_key: Annotated[
         str | None,
@@ -93,6 +99,10 @@ def submit_case(
     With an `Idempotency-Key`, sending the same submission again (a retry after a lost answer)
     returns the first answer, marked `Idempotent-Replayed: true`, instead of a second case.
     """
+    client = request.client.host if request.client else None
+    refusal = limits.check(client, body.contact.phone)
+    if refusal is not None:
+        return too_many(refusal)
     submission = Submission(
         channel="web",
         kind=body.kind,
@@ -113,4 +123,17 @@ def submit_case(
         access_code=receipt.access_code,
         status=receipt.status,
         promised_date=receipt.promised_date,
+    )
+
+
+def too_many(refusal: Refusal) -> JSONResponse:
+    error = {
+        "field": refusal.field,
+        "message": f"{refusal.message}; try again in {refusal.retry_after} s",
+        "type": "rate_limited",
+    }
+    return JSONResponse(
+        {"detail": [error]},
+        status_code=429,
+        headers={"Retry-After": str(refusal.retry_after)},
     )

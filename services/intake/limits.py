@@ -1,0 +1,79 @@
+"""Rate limits on submissions, per client address and per phone number.
+
+Buckets live in the intake process's memory: with several intake processes behind a balancer
+each enforces its own share, which still stops a script flooding the county's inbox.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from services.kernel.config import Rate, Settings
+
+
+class RateLimiter:
+    """Token buckets: `rate.count` requests per `rate.period` seconds, refilled steadily."""
+
+    MAX_KEYS = 100_000
+
+    def __init__(self, rate: Rate, clock: Callable[[], float] = time.monotonic) -> None:
+        self._rate = rate
+        self._clock = clock
+        self._lock = threading.Lock()
+        # key -> (tokens left, when counted); least recently seen first, so the oldest go first.
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def take(self, key: str) -> float:
+        """Count one request for `key`: 0 when allowed, else the seconds until one would be."""
+        refill_per_second = self._rate.count / self._rate.period
+        now = self._clock()
+        with self._lock:
+            tokens, then = self._buckets.pop(key, (float(self._rate.count), now))
+            tokens = min(float(self._rate.count), tokens + (now - then) * refill_per_second)
+            allowed = tokens >= 1
+            if allowed:
+                tokens -= 1
+            self._buckets[key] = (tokens, now)
+            if len(self._buckets) > self.MAX_KEYS:
+                self._buckets.popitem(last=False)
+        return 0.0 if allowed else (1 - tokens) / refill_per_second
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a submission was refused: the field to blame and the seconds to wait."""
+
+    field: str
+    message: str
+    retry_after: int
+
+
+class SubmissionLimits:
+    """The limits one intake process applies to every channel's submissions."""
+
+    def __init__(self, settings: Settings) -> None:
+        per_ip, per_phone = settings.rate_limit_per_ip, settings.rate_limit_per_phone
+        self._per_ip = RateLimiter(per_ip) if per_ip else None
+        self._per_phone = RateLimiter(per_phone) if per_phone else None
+
+    def check(self, client: str | None, phone: str | None) -> Refusal | None:
+        if self._per_ip is not None and client is not None:
+            wait = self._per_ip.take(client)
+            if wait:
+                return Refusal("client", "too many submissions from this address", _seconds(wait))
+        if self._per_phone is not None and phone is not None:
+            wait = self._per_phone.take(phone)
+            if wait:
+                return Refusal(
+                    "contact.phone", "too many submissions from this phone number", _seconds(wait)
+                )
+        return None
+
+
+def _seconds(wait: float) -> int:
+    return max(1, math.ceil(wait))
