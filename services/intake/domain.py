@@ -9,6 +9,8 @@ import secrets
 import unicodedata
 from datetime import date
 
+from services.kernel.language import InvalidValue
+
 # No 0/O, 1/I/L: a citizen reads the code off an SMS and types it in.
 ACCESS_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 ACCESS_CODE_LENGTH = 6
@@ -54,14 +56,20 @@ def normalise_mobile(raw: str) -> str:
             digits = digits[len(prefix) :]
             break
     if not _MOBILE.match(digits):
-        raise ValueError("must be a mainland China mobile number: 11 digits starting with 1")
+        raise InvalidValue(
+            "must be a mainland China mobile number: 11 digits starting with 1",
+            "请填写中国大陆手机号码：以 1 开头的 11 位数字",
+        )
     return digits
 
 
 def normalise_email(raw: str) -> str:
     email = raw.strip()
     if len(email) > 254 or not _EMAIL.match(email):
-        raise ValueError("must be an email address like name@example.com")
+        raise InvalidValue(
+            "must be an email address like name@example.com",
+            "请填写有效的电子邮箱，例如 name@example.com",
+        )
     return email
 
 

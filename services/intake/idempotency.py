@@ -18,6 +18,7 @@ from services.intake.models import IdempotencyKey
 from services.intake.submissions import Receipt, Submission, accept
 from services.kernel.clock import utcnow
 from services.kernel.db import upsert_insert
+from services.kernel.language import InvalidValue
 from services.kernel.sealing import Sealer
 from services.kernel.work import Work
 
@@ -27,8 +28,14 @@ MAX_KEY_LENGTH = 255
 _SEALING_PURPOSE = "idempotent-receipt"
 
 
-class IdempotencyKeyReused(ValueError):
+class IdempotencyKeyReused(InvalidValue):
     """The key already stands for a different submission."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this Idempotency-Key was used for a different submission",
+            "这个 Idempotency-Key 已用于另一项不同的提交",
+        )
 
 
 def fingerprint(submission: Submission) -> str:
@@ -63,7 +70,7 @@ def accept_once(
     if claimed is None:
         earlier = session.get_one(IdempotencyKey, (submission.channel, key))
         if earlier.request_hash != request_hash or earlier.sealed_receipt is None:
-            raise IdempotencyKeyReused("this Idempotency-Key was used for a different submission")
+            raise IdempotencyKeyReused()
         return _receipt_from_json(sealer.open(earlier.sealed_receipt)), True
     receipt = accept(work, submission, secret_key)
     session.execute(

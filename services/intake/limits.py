@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from services.kernel.config import Rate, Settings
+from services.kernel.language import InvalidValue, Language
 
 
 class RateLimiter:
@@ -46,11 +47,24 @@ class RateLimiter:
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why a submission was refused: the field to blame and the seconds to wait."""
+    """Why a submission was refused: the field to blame, the reason, the seconds to wait."""
 
     field: str
-    message: str
+    reason: InvalidValue
     retry_after: int
+
+    def message(self, language: Language) -> str:
+        if language == "zh":
+            return f"{self.reason.zh}，请 {self.retry_after} 秒后再试"
+        return f"{self.reason.en}; try again in {self.retry_after} s"
+
+
+_TOO_MANY_FROM_ADDRESS = InvalidValue(
+    "too many submissions from this address", "该地址提交过于频繁"
+)
+_TOO_MANY_FROM_PHONE = InvalidValue(
+    "too many submissions from this phone number", "该手机号码提交过于频繁"
+)
 
 
 class SubmissionLimits:
@@ -65,13 +79,11 @@ class SubmissionLimits:
         if self._per_ip is not None and client is not None:
             wait = self._per_ip.take(client)
             if wait:
-                return Refusal("client", "too many submissions from this address", _seconds(wait))
+                return Refusal("client", _TOO_MANY_FROM_ADDRESS, _seconds(wait))
         if self._per_phone is not None and phone is not None:
             wait = self._per_phone.take(phone)
             if wait:
-                return Refusal(
-                    "contact.phone", "too many submissions from this phone number", _seconds(wait)
-                )
+                return Refusal("contact.phone", _TOO_MANY_FROM_PHONE, _seconds(wait))
         return None
 
 

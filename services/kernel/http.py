@@ -17,6 +17,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.kernel.config import Settings
 from services.kernel.events.envelope import new_trace_id
+from services.kernel.language import (
+    InvalidValue,
+    Language,
+    error_message,
+    preferred_language,
+)
 from services.kernel.telemetry import HTTP_DURATION, HTTP_REQUESTS
 from services.kernel.work import Work
 
@@ -96,7 +102,7 @@ def create_app(
     return app
 
 
-def field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
+def field_errors(errors: Sequence[Any], language: Language) -> list[dict[str, str]]:
     """Pydantic errors as `{field, message, type}`, the field in dotted form without `body`."""
     result = []
     for error in errors:
@@ -106,16 +112,17 @@ def field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
         result.append(
             {
                 "field": ".".join(location) or "body",
-                "message": str(error.get("msg", "invalid")),
+                "message": error_message(error, language),
                 "type": str(error.get("type", "value_error")),
             }
         )
     return result
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return JSONResponse({"detail": field_errors(exc.errors())}, status_code=422)
+    language = preferred_language(request.headers.get("accept-language"))
+    return JSONResponse({"detail": field_errors(exc.errors(), language)}, status_code=422)
 
 
 class _HttpMiddleware:
@@ -152,7 +159,7 @@ class _BodyLimit(_HttpMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            await _too_large()(scope, receive, send)
+            await _too_large(scope)(scope, receive, send)
             return
         received = 0
 
@@ -167,15 +174,19 @@ class _BodyLimit(_HttpMiddleware):
         try:
             await self.app(scope, limited_receive, send)
         except _TooLarge:
-            await _too_large()(scope, receive, send)
+            await _too_large(scope)(scope, receive, send)
 
 
 class _TooLarge(Exception):
     pass
 
 
-def _too_large() -> JSONResponse:
-    error = {"field": "body", "message": f"larger than {MAX_BODY_BYTES} bytes", "type": "too_large"}
+def _too_large(scope: Scope) -> JSONResponse:
+    accept_language = dict(scope["headers"]).get(b"accept-language", b"").decode("latin-1")
+    message = InvalidValue(
+        f"larger than {MAX_BODY_BYTES} bytes", f"超过 {MAX_BODY_BYTES} 字节"
+    ).text(preferred_language(accept_language))
+    error = {"field": "body", "message": message, "type": "too_large"}
     return JSONResponse({"detail": [error]}, status_code=413)
 
 

@@ -34,7 +34,8 @@ def runtime(settings: Settings) -> Iterator[ServiceRuntime]:
 
 @pytest.fixture
 def client(runtime: ServiceRuntime) -> TestClient:
-    return TestClient(build_app([runtime]))
+    # English, to match the messages below; Chinese, the default, is tested on its own.
+    return TestClient(build_app([runtime]), headers={"Accept-Language": "en"})
 
 
 def counts(runtime: ServiceRuntime) -> tuple[int, int]:

@@ -52,6 +52,7 @@ def test_a_phone_number_over_its_limit_is_refused_with_the_wait(runtime: Service
     [error] = refused.json()["detail"]
     assert error["field"] == "contact.phone"
     assert error["type"] == "rate_limited"
+    assert error["message"].startswith("该手机号码提交过于频繁，请")
     assert cases(runtime) == 2
     assert client.post("/api/v1/cases", json=with_phone("13912345678")).status_code == 201
 

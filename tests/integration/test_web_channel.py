@@ -32,7 +32,8 @@ def intake_runtime(tmp_path: Path) -> Iterator[ServiceRuntime]:
 
 @pytest.fixture
 def client(intake_runtime: ServiceRuntime) -> TestClient:
-    return TestClient(build_app([intake_runtime]))
+    # English, to match the messages below; Chinese, the default, is tested on its own.
+    return TestClient(build_app([intake_runtime]), headers={"Accept-Language": "en"})
 
 
 def recorded(runtime: ServiceRuntime) -> tuple[int, int]:
@@ -137,3 +138,21 @@ def test_phone_numbers_are_stored_normalised(
     client.post("/api/v1/cases", json=case_payload(contact={"phone": "+86 138-1234-5678"}))
     with intake_runtime.database.session() as session:
         assert session.scalars(select(Case.contact_phone)).one() == "13812345678"
+
+
+def test_errors_are_in_chinese_unless_english_is_asked_for(
+    intake_runtime: ServiceRuntime,
+) -> None:
+    app = build_app([intake_runtime])
+    bad = {**case_payload(), "description": "", "contact": {"phone": "12345"}}
+    default = errors_of(TestClient(app).post("/api/v1/cases", json=bad))
+    assert default == {
+        "description": "至少需要 1 个字符",
+        "contact.phone": "请填写中国大陆手机号码：以 1 开头的 11 位数字",
+    }
+    prefers_english = TestClient(app, headers={"Accept-Language": "en-GB,en;q=0.9,zh;q=0.5"})
+    english = errors_of(prefers_english.post("/api/v1/cases", json=bad))
+    assert "mainland China mobile" in english["contact.phone"]
+    chinese_first = TestClient(app, headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"})
+    assert errors_of(chinese_first.post("/api/v1/cases", json=bad)) == default
+    assert recorded(intake_runtime) == (0, 0)

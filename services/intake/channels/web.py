@@ -16,6 +16,7 @@ from services.intake.limits import Refusal
 from services.intake.submissions import Submission
 from services.kernel.events.contracts import Contact, Kind, Location
 from services.kernel.http import SettingsDep
+from services.kernel.language import InvalidValue, Language, preferred_language
 
 router = APIRouter(tags=["intake"])
 
@@ -32,7 +33,9 @@ class LocationIn(_Strict):
     @model_validator(mode="after")
     def _both_coordinates(self) -> LocationIn:
         if (self.lat is None) != (self.lon is None):
-            raise ValueError("lat and lon go together: give both or neither")
+            raise InvalidValue(
+                "lat and lon go together: give both or neither", "经度和纬度须同时填写或同时留空"
+            )
         return self
 
 
@@ -54,7 +57,10 @@ class ContactIn(_Strict):
     @model_validator(mode="after")
     def _reachable(self) -> ContactIn:
         if self.phone is None and self.email is None:
-            raise ValueError("give a mobile phone number or an email address so we can reply")
+            raise InvalidValue(
+                "give a mobile phone number or an email address so we can reply",
+                "请留下手机号码或电子邮箱，以便我们答复您",
+            )
         return self
 
 
@@ -99,10 +105,11 @@ def submit_case(
     With an `Idempotency-Key`, sending the same submission again (a retry after a lost answer)
     returns the first answer, marked `Idempotent-Replayed: true`, instead of a second case.
     """
+    language = preferred_language(request.headers.get("accept-language"))
     client = request.client.host if request.client else None
     refusal = limits.check(client, body.contact.phone)
     if refusal is not None:
-        return too_many(refusal)
+        return too_many(refusal, language)
     submission = Submission(
         channel="web",
         kind=body.kind,
@@ -114,7 +121,11 @@ def submit_case(
     try:
         receipt, replayed = accept_once(work, submission, settings.secret_key, idempotency_key)
     except IdempotencyKeyReused as exc:
-        error = {"field": "Idempotency-Key", "message": str(exc), "type": "idempotency_key_reused"}
+        error = {
+            "field": "Idempotency-Key",
+            "message": exc.text(language),
+            "type": "idempotency_key_reused",
+        }
         return JSONResponse({"detail": [error]}, status_code=422)
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
@@ -126,12 +137,8 @@ def submit_case(
     )
 
 
-def too_many(refusal: Refusal) -> JSONResponse:
-    error = {
-        "field": refusal.field,
-        "message": f"{refusal.message}; try again in {refusal.retry_after} s",
-        "type": "rate_limited",
-    }
+def too_many(refusal: Refusal, language: Language) -> JSONResponse:
+    error = {"field": refusal.field, "message": refusal.message(language), "type": "rate_limited"}
     return JSONResponse(
         {"detail": [error]},
         status_code=429,
