@@ -12,11 +12,12 @@ from sqlalchemy import select
 from services.intake import domain
 from services.intake.channels import web
 from services.intake.deps import IntakeWork
-from services.intake.models import Case
+from services.intake.models import Case, CatalogueCategory
 from services.kernel.http import SettingsDep
 
 citizen_view = APIRouter(tags=["intake"])
-routers = [web.router, citizen_view]
+catalogue = APIRouter(tags=["intake"])
+routers = [web.router, citizen_view, catalogue]
 
 
 class TimelineItem(BaseModel):
@@ -77,3 +78,32 @@ def read_case(
             for entry in case.timeline
         ],
     )
+
+
+class DepartmentRef(BaseModel):
+    code: str
+    name: str
+    name_en: str
+
+
+class CategoryOut(BaseModel):
+    category: str
+    department: DepartmentRef
+
+
+@catalogue.get("/api/v1/categories", response_model=list[CategoryOut])
+def list_categories(work: IntakeWork) -> list[CategoryOut]:
+    """What a citizen may choose as a case's category, and who handles it.
+
+    Kept from routing's dispatch catalogue; empty until routing has first published it.
+    """
+    rows = work.session.scalars(select(CatalogueCategory).order_by(CatalogueCategory.position))
+    return [
+        CategoryOut(
+            category=row.category,
+            department=DepartmentRef(
+                code=row.department_code, name=row.department_name, name_en=row.department_name_en
+            ),
+        )
+        for row in rows
+    ]

@@ -1,16 +1,21 @@
-"""Intake keeps the citizen's view of each case current from routing's events."""
+"""Intake keeps each case's citizen view, and the categories it offers, from routing's events."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from services.intake import domain
-from services.intake.models import Case, TimelineEntry
+from services.intake.models import Case, CatalogueCategory, TimelineEntry
 from services.kernel.consumer import RetryLater, Subscriptions
-from services.kernel.events.contracts import CaseAssigned, CasePendingDispatch
+from services.kernel.events.contracts import (
+    CaseAssigned,
+    CasePendingDispatch,
+    CataloguePublished,
+)
 from services.kernel.work import Work
 
 subscriptions = Subscriptions("intake")
@@ -39,3 +44,36 @@ def update_citizen_view(event: CaseAssigned | CasePendingDispatch, work: Work) -
     if domain.advances(case.status, status):
         case.status = status
         case.updated_at = occurred_at
+
+
+@subscriptions.subscribe(CataloguePublished)
+def keep_catalogue(event: CataloguePublished, work: Work) -> None:
+    """Replace the categories with the latest catalogue; an older one arriving late is ignored."""
+    assert work.envelope is not None
+    session = work.session
+    latest = session.scalar(select(func.max(CatalogueCategory.published_at)))
+    if latest is not None and latest > work.envelope.occurred_at:
+        return
+    session.execute(delete(CatalogueCategory))
+    session.add_all(catalogue_categories(event, work.envelope.occurred_at))
+
+
+def catalogue_categories(
+    event: CataloguePublished, published_at: datetime
+) -> list[CatalogueCategory]:
+    """One row per category, in catalogue order; a category listed twice goes to the first."""
+    rows: dict[str, CatalogueCategory] = {}
+    for department in event.departments:
+        for category in department.categories:
+            rows.setdefault(
+                category,
+                CatalogueCategory(
+                    category=category,
+                    position=len(rows),
+                    department_code=department.code,
+                    department_name=department.name,
+                    department_name_en=department.name_en,
+                    published_at=published_at,
+                ),
+            )
+    return list(rows.values())

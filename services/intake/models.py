@@ -79,3 +79,16 @@ class IdempotencyKey(Base):
     case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     sealed_receipt: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class CatalogueCategory(Base):
+    """A category a citizen may choose, as routing's latest `catalogue.published` lists it."""
+
+    __tablename__ = "catalogue_categories"
+
+    category: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    department_code: Mapped[str] = mapped_column(String(40))
+    department_name: Mapped[str] = mapped_column(String(100))
+    department_name_en: Mapped[str] = mapped_column(String(200))
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime)

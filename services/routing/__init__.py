@@ -4,16 +4,17 @@ from pathlib import Path
 
 from services.kernel.runtime import ServiceRuntime, ServiceSpec
 from services.routing.api import routers
-from services.routing.catalogue import load_catalogue, sync_catalogue
+from services.routing.catalogue import catalogue_published, load_catalogue, sync_catalogue
 from services.routing.handlers import catalogue_cache, subscriptions
 from services.routing.models import Base
 
 
 def _setup(runtime: ServiceRuntime) -> None:
-    """Load the catalogue into the tables and declare every department's queue."""
+    """Load the catalogue into the tables, tell the other services, declare the queues."""
     entries = load_catalogue()
     with runtime.work() as work:
         sync_catalogue(work.session, entries)
+        work.publish(catalogue_published(entries))
     catalogue_cache.clear()
     with runtime.bus.connect() as connection:
         runtime.bus.declare(connection, [runtime.bus.department_queue(e.code) for e in entries])

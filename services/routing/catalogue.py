@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from services.kernel.events.contracts import CatalogueDepartment, CataloguePublished
 from services.routing.models import Department, DispatchTerm
 
 DEFAULT_CATALOGUE = Path(__file__).with_name("data") / "catalogue.toml"
@@ -70,4 +71,16 @@ def sync_catalogue(session: Session, entries: list[DepartmentEntry]) -> None:
         for e in entries
         for term_type, terms in (("category", e.categories), ("keyword", e.keywords))
         for term in terms
+    )
+
+
+def catalogue_published(entries: list[DepartmentEntry]) -> CataloguePublished:
+    """The event that tells intake (and anyone else) what citizens may choose from."""
+    return CataloguePublished(
+        departments=tuple(
+            CatalogueDepartment(
+                code=e.code, name=e.name, name_en=e.name_en, categories=e.categories
+            )
+            for e in entries
+        )
     )

@@ -142,3 +142,23 @@ def test_sigterm_in_the_middle_of_a_burst_loses_nothing(
     for receipt in receipts:
         for template in ("case_received", "case_dispatched"):
             assert sent[(receipt["tracking_no"], template)] == 1, (receipt, template)
+
+
+def test_the_categories_a_citizen_may_choose_come_from_routings_catalogue(
+    embedded: MinqingProcess,
+) -> None:
+    url = f"http://127.0.0.1:{embedded.port}/api/v1/categories"
+
+    def published() -> list[dict[str, object]] | None:
+        categories = httpx.get(url, timeout=5).json()
+        return categories or None
+
+    categories = wait_until(published, 15)
+    by_name = {c["category"]: c["department"] for c in categories}
+    assert by_name["教育文体"] == {
+        "code": "edu",
+        "name": "县教育局",
+        "name_en": "County Education Bureau",
+    }
+    assert by_name["越溪乡"]["code"] == "yuexi"
+    assert [c["category"] for c in categories][:2] == ["教育文体", "教育"], "catalogue order"

@@ -212,6 +212,7 @@ def test_every_handler_has_its_own_quorum_queue_with_a_delivery_limit(settings: 
     expected = {s.queue_name for spec in SPECS.values() for s in spec.subscriptions}
     assert expected == {
         "intake.update_citizen_view",
+        "intake.keep_catalogue",
         "routing.dispatch_case",
         "notify.citizen_messages",
         "reporting.case_facts",

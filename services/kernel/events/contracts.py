@@ -80,3 +80,17 @@ class MessageSent(Event):
     template: str
     channel: Literal["sms", "email"]
     segments: int
+
+
+class CatalogueDepartment(Payload):
+    code: str
+    name: str
+    name_en: str
+    categories: tuple[str, ...] = Field(description="what a citizen may choose, in the order shown")
+
+
+@event("catalogue.published", 1)
+class CataloguePublished(Event):
+    """Routing's dispatch catalogue as it now stands; the latest one replaces every earlier one."""
+
+    departments: tuple[CatalogueDepartment, ...]
