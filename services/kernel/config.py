@@ -23,8 +23,11 @@ _GLOBAL_VARIABLES = (
     "MINQING_OUTBOX_RETENTION_DAYS",
     "MINQING_RATE_LIMIT_PER_IP",
     "MINQING_RATE_LIMIT_PER_PHONE",
+    "MINQING_DB_POOL_SIZE",
 )
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+# Connections each service keeps open to its database; see kernel.db.
+DEFAULT_DB_POOL_SIZE = 24
 _MIN_SECRET_LENGTH = 32
 
 
@@ -71,6 +74,7 @@ class Settings:
     secret_key: str = field(repr=False)
     log_level: str = "INFO"
     outbox_retention_days: int = 7
+    db_pool_size: int = DEFAULT_DB_POOL_SIZE
     rate_limit_per_ip: Rate | None = None
     rate_limit_per_phone: Rate | None = None
 
@@ -110,6 +114,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         secret_key=env.get("MINQING_SECRET_KEY", "") or _embedded_secret(data_dir, embedded),
         log_level=env.get("MINQING_LOG_LEVEL", "INFO").upper(),
         outbox_retention_days=_positive_int(env, "MINQING_OUTBOX_RETENTION_DAYS", 7),
+        db_pool_size=_positive_int(env, "MINQING_DB_POOL_SIZE", DEFAULT_DB_POOL_SIZE),
         # Generous for one citizen or one office behind a shared address; tight for a script.
         rate_limit_per_ip=parse_rate(
             "MINQING_RATE_LIMIT_PER_IP", env.get("MINQING_RATE_LIMIT_PER_IP", "60/minute")

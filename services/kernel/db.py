@@ -13,10 +13,12 @@ from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from services.kernel.config import DEFAULT_DB_POOL_SIZE
+
 # Enough kept-open connections for every admitted request (kernel.http.HTTP_THREADS) plus the
-# consumers, the relay, the periodic jobs and Celery's threads, so that neither a request nor a
-# handler waits for one, and none is opened and closed per request under load.
-POOL_SIZE = 24
+# consumers, the periodic jobs and Celery's threads, so that neither a request nor a handler
+# waits for one, and none is opened and closed per request under load (MINQING_DB_POOL_SIZE).
+POOL_SIZE = DEFAULT_DB_POOL_SIZE
 POOL_OVERFLOW = 8
 
 # Constraint names every service's tables follow, so migrations can name what they change.
@@ -49,7 +51,11 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 def create_database_engine(
-    url: str, *, pool_size: int = POOL_SIZE, wait_for_disk: bool = True
+    url: str,
+    *,
+    pool_size: int = POOL_SIZE,
+    max_overflow: int = POOL_OVERFLOW,
+    wait_for_disk: bool = True,
 ) -> Engine:
     """An engine tuned for the backend: WAL and immediate transactions on SQLite.
 
@@ -62,7 +68,7 @@ def create_database_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=pool_size,
-            max_overflow=POOL_OVERFLOW,
+            max_overflow=max_overflow,
         )
         _serialise_sqlite_writers(engine)
         return engine
@@ -72,7 +78,7 @@ def create_database_engine(
     return create_engine(
         url,
         pool_size=pool_size,
-        max_overflow=POOL_OVERFLOW,
+        max_overflow=max_overflow,
         pool_recycle=1800,
         connect_args=connect_args,
     )
@@ -128,9 +134,18 @@ class UnitOfWork:
 class Database:
     """One service's database: its engine and the units of work opened on it."""
 
-    def __init__(self, url: str, *, pool_size: int = POOL_SIZE, wait_for_disk: bool = True) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = POOL_SIZE,
+        max_overflow: int = POOL_OVERFLOW,
+        wait_for_disk: bool = True,
+    ) -> None:
         self.url = url
-        self.engine = create_database_engine(url, pool_size=pool_size, wait_for_disk=wait_for_disk)
+        self.engine = create_database_engine(
+            url, pool_size=pool_size, max_overflow=max_overflow, wait_for_disk=wait_for_disk
+        )
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

@@ -58,13 +58,15 @@ class ServiceRuntime:
     def __init__(self, spec: ServiceSpec, settings: Settings) -> None:
         self.spec = spec
         self.settings = settings
-        self.database = Database(settings.database_url(spec.name))
+        self.database = Database(settings.database_url(spec.name), pool_size=settings.db_pool_size)
         self.bus = Bus(settings.broker_url)
         self.relay = OutboxRelay(
             spec.name,
             # Its own connections, so request threads never keep it waiting for one; and its
             # marks need not wait for the disk: one lost in a crash only publishes again.
-            Database(settings.database_url(spec.name), pool_size=1, wait_for_disk=False),
+            Database(
+                settings.database_url(spec.name), pool_size=1, max_overflow=1, wait_for_disk=False
+            ),
             self.bus,
             retention=timedelta(days=settings.outbox_retention_days),
         )

@@ -9,6 +9,7 @@ import pytest
 from services.kernel.config import (
     SERVICE_NAMES,
     ConfigError,
+    Rate,
     known_environment_variables,
     load_settings,
 )
@@ -173,6 +174,26 @@ def test_outbox_retention_days_and_log_level_are_read(tmp_path: Path) -> None:
 
     assert settings.outbox_retention_days == 30
     assert settings.log_level == "DEBUG"
+
+
+def test_pool_size_and_rate_limits_are_read(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "MINQING_DATA_DIR": str(tmp_path),
+            "MINQING_DB_POOL_SIZE": "10",
+            "MINQING_RATE_LIMIT_PER_IP": "5/second",
+            "MINQING_RATE_LIMIT_PER_PHONE": "off",
+        }
+    )
+
+    assert settings.db_pool_size == 10
+    assert settings.rate_limit_per_ip == Rate(5, 1)
+    assert settings.rate_limit_per_phone is None
+
+
+def test_bad_pool_size_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="MINQING_DB_POOL_SIZE"):
+        load_settings({"MINQING_DATA_DIR": str(tmp_path), "MINQING_DB_POOL_SIZE": "0"})
 
 
 def test_known_environment_variables_include_global_and_per_service_names() -> None:
