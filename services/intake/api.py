@@ -5,15 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 
 from services.intake import domain
 from services.intake.channels import web
-from services.intake.deps import IntakeWork
+from services.intake.deps import IntakeWork, Limits
 from services.intake.models import Case, CatalogueCategory
 from services.kernel.http import SettingsDep
+from services.kernel.language import preferred_language
 
 citizen_view = APIRouter(tags=["intake"])
 catalogue = APIRouter(tags=["intake"])
@@ -49,13 +51,24 @@ def read_case(
     tracking_no: str,
     work: IntakeWork,
     settings: SettingsDep,
+    limits: Limits,
+    request: Request,
     access_code: Annotated[str, Query(min_length=1, max_length=32)],
-) -> CaseView:
-    """The citizen's own case. A wrong code and an unknown number get the same 404."""
+) -> CaseView | JSONResponse:
+    """The citizen's own case. A wrong code and an unknown number get the same 404.
+
+    An address that keeps getting them wrong is refused for a while (429), right or wrong, so
+    access codes cannot be guessed.
+    """
+    client = request.client.host if request.client else None
+    refusal = limits.check_lookup(client)
+    if refusal is not None:
+        return web.too_many(refusal, preferred_language(request.headers.get("accept-language")))
     case = work.session.scalars(select(Case).where(Case.tracking_no == tracking_no)).first()
     if case is None or not domain.access_code_matches(
         access_code, case.access_code_hash, settings.secret_key
     ):
+        limits.failed_lookup(client)
         raise _NOT_FOUND
     return CaseView(
         tracking_no=case.tracking_no,

@@ -31,13 +31,20 @@ class RateLimiter:
 
     def take(self, key: str) -> float:
         """Count one request for `key`: 0 when allowed, else the seconds until one would be."""
+        return self._settle(key, consume=True)
+
+    def wait(self, key: str) -> float:
+        """Like `take`, without counting: 0 when a request would be allowed now."""
+        return self._settle(key, consume=False)
+
+    def _settle(self, key: str, *, consume: bool) -> float:
         refill_per_second = self._rate.count / self._rate.period
         now = self._clock()
         with self._lock:
             tokens, then = self._buckets.pop(key, (float(self._rate.count), now))
             tokens = min(float(self._rate.count), tokens + (now - then) * refill_per_second)
             allowed = tokens >= 1
-            if allowed:
+            if allowed and consume:
                 tokens -= 1
             self._buckets[key] = (tokens, now)
             if len(self._buckets) > self.MAX_KEYS:
@@ -67,13 +74,33 @@ _TOO_MANY_FROM_PHONE = InvalidValue(
 )
 
 
+# Wrong tracking number or access code: a citizen mistypes a few times, a guesser thousands.
+LOOKUP_FAILURES = Rate(30, 3600)
+_TOO_MANY_FAILED_LOOKUPS = InvalidValue(
+    "too many wrong tracking numbers or access codes from this address",
+    "该地址输入错误的编号或查询码次数过多",
+)
+
+
 class SubmissionLimits:
-    """The limits one intake process applies to every channel's submissions."""
+    """The limits one intake process applies to every channel's submissions and lookups."""
 
     def __init__(self, settings: Settings) -> None:
         per_ip, per_phone = settings.rate_limit_per_ip, settings.rate_limit_per_phone
         self._per_ip = RateLimiter(per_ip) if per_ip else None
         self._per_phone = RateLimiter(per_phone) if per_phone else None
+        self._failed_lookups = RateLimiter(LOOKUP_FAILURES)
+
+    def check_lookup(self, client: str | None) -> Refusal | None:
+        """Refuse every lookup, right or wrong, from an address that has guessed too often."""
+        wait = self._failed_lookups.wait(client) if client is not None else 0.0
+        if wait:
+            return Refusal("access_code", _TOO_MANY_FAILED_LOOKUPS, _seconds(wait))
+        return None
+
+    def failed_lookup(self, client: str | None) -> None:
+        if client is not None:
+            self._failed_lookups.take(client)
 
     def check(self, client: str | None, phone: str | None) -> Refusal | None:
         if self._per_ip is not None and client is not None:

@@ -63,3 +63,19 @@ def test_an_address_over_its_limit_is_refused_whatever_the_phone(runtime: Servic
     statuses = [client.post("/api/v1/cases", json=with_phone(p)).status_code for p in phones]
     assert statuses == [201, 201, 201, 201, 429]
     assert cases(runtime) == 4
+
+
+def test_an_address_that_keeps_guessing_access_codes_is_refused_even_the_right_one(
+    runtime: ServiceRuntime,
+) -> None:
+    client = TestClient(build_app([runtime]))
+    case = client.post("/api/v1/cases", json=with_phone("13812345678")).json()
+    url = f"/api/v1/cases/{case['tracking_no']}"
+    for _ in range(5):
+        assert client.get(url, params={"access_code": case["access_code"]}).status_code == 200
+    wrong = [client.get(url, params={"access_code": "WRONG1"}).status_code for _ in range(30)]
+    assert wrong == [404] * 30
+    refused = client.get(url, params={"access_code": case["access_code"]})
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert refused.json()["detail"][0]["field"] == "access_code"

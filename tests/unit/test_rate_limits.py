@@ -60,3 +60,11 @@ def test_off_means_no_limit_and_nonsense_names_the_variable() -> None:
     for bad in ("60", "0/minute", "ten/hour", "5/fortnight"):
         with pytest.raises(ConfigError, match="MINQING_RATE_LIMIT_PER_IP"):
             parse_rate("MINQING_RATE_LIMIT_PER_IP", bad)
+
+
+def test_asking_how_long_to_wait_does_not_count_as_a_request() -> None:
+    limiter = RateLimiter(Rate(1, 60), Clock())
+    assert limiter.wait("a") == 0
+    assert limiter.wait("a") == 0
+    limiter.take("a")
+    assert limiter.wait("a") == pytest.approx(60.0)
