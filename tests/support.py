@@ -22,7 +22,9 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from services.kernel.bus import EVENTS_EXCHANGE, Bus, Destination, Outgoing, Publisher
 from services.kernel.config import SERVICE_NAMES
+from services.kernel.events import Envelope
 from services.kernel.events.contracts import CaseAssigned
 
 POSTGRES_URL = os.environ.get("MINQING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
@@ -265,3 +267,17 @@ def assigned(case_id: uuid.UUID, tracking_no: str) -> CaseAssigned:
         description="x",
         address=None,
     )
+
+
+def publish_envelopes(broker_url: str, envelopes: Sequence[Envelope]) -> None:
+    """Put events on the bus as a service's relay would: persistent and confirmed."""
+    publisher = Publisher(Bus(broker_url))
+    try:
+        publisher.publish_all(
+            [
+                Outgoing(Destination(EVENTS_EXCHANGE, e.routing_key), e.to_bytes(), str(e.id))
+                for e in envelopes
+            ]
+        )
+    finally:
+        publisher.close()

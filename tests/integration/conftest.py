@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from services.__main__ import SPECS
 from services.kernel.bus import Bus
 from services.kernel.config import Settings, load_settings
 from services.kernel.processes import declare_topology, migrate
+from services.kernel.runtime import ServiceRuntime
 from tests.support import TEST_SECRET
 
 
@@ -27,3 +29,13 @@ def settings(postgres_url: str, amqp_url: str, tmp_path: Path) -> Settings:
     migrate(list(SPECS.values()), settings)
     declare_topology(Bus(settings.broker_url), list(SPECS.values()))
     return settings
+
+
+@pytest.fixture
+def running() -> Iterator[list[ServiceRuntime]]:
+    """Runtimes a test starts; stopped afterwards whatever happens."""
+    started: list[ServiceRuntime] = []
+    yield started
+    for runtime in started:
+        runtime.stop_consuming()
+        runtime.stop()

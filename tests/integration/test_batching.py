@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import threading
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -25,18 +24,9 @@ from services.notify.models import Message
 from services.notify.tasks import SEND_MESSAGES
 from services.reporting.kpis import summary
 from services.reporting.models import CaseFact
-from tests.support import assigned, read_sms, wait_until
+from tests.support import assigned, publish_envelopes, read_sms, wait_until
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def running() -> Iterator[list[ServiceRuntime]]:
-    started: list[ServiceRuntime] = []
-    yield started
-    for runtime in started:
-        runtime.stop_consuming()
-        runtime.stop()
 
 
 def submitted(number: int) -> CaseSubmitted:
@@ -53,19 +43,6 @@ def submitted(number: int) -> CaseSubmitted:
         submitted_at=datetime.now(UTC),
         promised_date=date(2026, 12, 16),
     )
-
-
-def publish_events(settings: Settings, bodies: list[bytes]) -> None:
-    publisher = Publisher(Bus(settings.broker_url))
-    try:
-        publisher.publish_all(
-            [
-                Outgoing(Destination("minqing.events", "case.submitted.v1"), body, str(i))
-                for i, body in enumerate(bodies)
-            ]
-        )
-    finally:
-        publisher.close()
 
 
 def count_messages(url: str, queue: str) -> int:
@@ -109,11 +86,11 @@ def test_a_confirmed_batch_all_arrives_and_a_dropped_connection_is_reopened(
 def test_an_event_twice_in_one_batch_is_handled_once(
     settings: Settings, running: list[ServiceRuntime]
 ) -> None:
-    body = submitted(1).envelope(producer="intake").to_bytes()
+    envelope = submitted(1).envelope(producer="intake")
     labels = ("reporting", "case_facts", "case.submitted.v1")
     before = EVENTS_DUPLICATE.labels(*labels)._value.get()
     # Both copies wait in the queue before the consumer starts, so they arrive in one batch.
-    publish_events(settings, [body, body])
+    publish_envelopes(settings.broker_url, [envelope, envelope])
     runtime = ServiceRuntime(reporting.SERVICE, settings)
     runtime.start()
     running.append(runtime)
@@ -129,7 +106,7 @@ def test_a_batch_of_events_sends_its_messages_in_few_tasks_and_each_once(
 ) -> None:
     events = [submitted(n).envelope(producer="intake") for n in range(1, 41)]
     before = TASKS.labels(SEND_MESSAGES, "ok")._value.get()
-    publish_events(settings, [e.to_bytes() for e in events])
+    publish_envelopes(settings.broker_url, events)
     runtime = ServiceRuntime(notify.SERVICE, settings)
     runtime.start()
     running.append(runtime)
@@ -160,20 +137,7 @@ def test_a_batch_reads_its_cases_in_one_query_not_one_per_event(
     with runtime.work() as work:
         receipts = [accept(work, submission, settings.secret_key) for _ in range(30)]
     events = [assigned(r.case_id, r.tracking_no) for r in receipts]
-    publisher = Publisher(Bus(settings.broker_url))
-    try:
-        publisher.publish_all(
-            [
-                Outgoing(
-                    Destination("minqing.events", "case.assigned.v1"),
-                    e.envelope(producer="routing").to_bytes(),
-                    str(i),
-                )
-                for i, e in enumerate(events)
-            ]
-        )
-    finally:
-        publisher.close()
+    publish_envelopes(settings.broker_url, [e.envelope(producer="routing") for e in events])
     reads: list[str] = []
 
     @event.listens_for(runtime.database.engine, "before_cursor_execute")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
@@ -27,16 +26,6 @@ from services.reporting.models import CaseFact
 from tests.support import assigned, wait_until
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def running() -> Iterator[list[ServiceRuntime]]:
-    """Runtimes a test starts; stopped afterwards whatever happens."""
-    started: list[ServiceRuntime] = []
-    yield started
-    for runtime in started:
-        runtime.stop_consuming()
-        runtime.stop()
 
 
 def start(runtime: ServiceRuntime, running: list[ServiceRuntime]) -> ServiceRuntime:

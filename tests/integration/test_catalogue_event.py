@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -10,24 +9,14 @@ from sqlalchemy import select
 
 from services import intake, routing
 from services.intake.models import CatalogueCategory
-from services.kernel.bus import Bus, Destination, Outgoing, Publisher
 from services.kernel.clock import utcnow
 from services.kernel.config import Settings
 from services.kernel.events.contracts import CatalogueDepartment, CataloguePublished
 from services.kernel.runtime import ServiceRuntime
 from services.kernel.telemetry import EVENTS_CONSUMED
-from tests.support import wait_until
+from tests.support import publish_envelopes, wait_until
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def running() -> Iterator[list[ServiceRuntime]]:
-    started: list[ServiceRuntime] = []
-    yield started
-    for runtime in started:
-        runtime.stop_consuming()
-        runtime.stop()
 
 
 def categories(runtime: ServiceRuntime) -> list[tuple[str, str]]:
@@ -40,19 +29,7 @@ def publish(settings: Settings, event: CataloguePublished, minutes_ago: float) -
     envelope = event.envelope(producer="routing").model_copy(
         update={"occurred_at": utcnow() - timedelta(minutes=minutes_ago)}
     )
-    publisher = Publisher(Bus(settings.broker_url))
-    try:
-        publisher.publish_all(
-            [
-                Outgoing(
-                    Destination("minqing.events", envelope.routing_key),
-                    envelope.to_bytes(),
-                    str(envelope.id),
-                )
-            ]
-        )
-    finally:
-        publisher.close()
+    publish_envelopes(settings.broker_url, [envelope])
 
 
 def only(code: str, *names: str) -> CataloguePublished:
