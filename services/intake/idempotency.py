@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from sqlalchemy import delete, update
 
 from services.intake.models import IdempotencyKey
-from services.intake.submissions import Receipt, Submission, accept
+from services.intake.submissions import Receipt, Submission, accept, next_tracking_no, record
 from services.kernel.clock import utcnow
 from services.kernel.db import upsert_insert
 from services.kernel.language import InvalidValue
@@ -58,6 +58,8 @@ def accept_once(
     """Accept the submission, or give the earlier answer for its key; True when repeated."""
     if key is None:
         return accept(work, submission, secret_key), False
+    # Before the claim (see next_tracking_no); a repeat leaves the number unused, a harmless gap.
+    tracking_no = next_tracking_no(work)
     session = work.session
     request_hash = fingerprint(submission)
     claimed = session.execute(
@@ -72,7 +74,7 @@ def accept_once(
         if earlier.request_hash != request_hash or earlier.sealed_receipt is None:
             raise IdempotencyKeyReused()
         return _receipt_from_json(sealer.open(earlier.sealed_receipt)), True
-    receipt = accept(work, submission, secret_key)
+    receipt = record(work, submission, secret_key, tracking_no)
     session.execute(
         update(IdempotencyKey)
         .where(IdempotencyKey.channel == submission.channel, IdempotencyKey.key == key)

@@ -46,11 +46,25 @@ class Receipt:
 
 def accept(work: Work, submission: Submission, secret_key: str) -> Receipt:
     """Record the case and its `case.submitted` event in the caller's transaction."""
-    now = utcnow()
-    day = local_date(now)
-    tracking_no = domain.format_tracking_no(
+    return record(work, submission, secret_key, next_tracking_no(work))
+
+
+def next_tracking_no(work: Work) -> str:
+    """The next tracking number; take it before anything else touches the transaction.
+
+    A new block of numbers is reserved in a transaction of its own. On SQLite the caller's
+    transaction holds the database's one write lock from its first statement, so reserving after
+    that would wait for a lock its own request holds.
+    """
+    day = local_date(utcnow())
+    return domain.format_tracking_no(
         day, tracking_numbers(work.session.get_bind().engine).take(day)
     )
+
+
+def record(work: Work, submission: Submission, secret_key: str, tracking_no: str) -> Receipt:
+    """Record the case under `tracking_no` and its `case.submitted` event."""
+    now = utcnow()
     access_code = domain.new_access_code()
     promise = promised_date(submission.kind, now)
     case_id = uuid.uuid4()

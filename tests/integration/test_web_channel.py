@@ -156,3 +156,16 @@ def test_errors_are_in_chinese_unless_english_is_asked_for(
     chinese_first = TestClient(app, headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"})
     assert errors_of(chinese_first.post("/api/v1/cases", json=bad)) == default
     assert recorded(intake_runtime) == (0, 0)
+
+
+def test_an_idempotent_retry_works_on_the_embedded_database_too(
+    client: TestClient, intake_runtime: ServiceRuntime
+) -> None:
+    # The first submission of a fresh database must reserve tracking numbers; on SQLite that
+    # reservation once waited for the write lock its own request held (the idempotency claim).
+    headers = {"Idempotency-Key": "first-of-the-day"}
+    first = client.post("/api/v1/cases", json=case_payload(), headers=headers)
+    again = client.post("/api/v1/cases", json=case_payload(), headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert recorded(intake_runtime) == (1, 1)
