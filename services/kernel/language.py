@@ -75,6 +75,10 @@ def error_message(error: Mapping[str, Any], language: Language) -> str:
     template = _CHINESE.get(str(error.get("type")))
     if template is None:
         return str(error.get("msg", "invalid"))
+    if "expected" in context:
+        # Pydantic lists choices as "'a', 'b' or 'c'"; Chinese lists them "'a'、'b'、'c'".
+        choices = str(context["expected"]).replace(" or ", "、").replace(", ", "、")
+        context = {**context, "expected": choices}
     try:
         return template.format(**context)
     except (KeyError, IndexError):

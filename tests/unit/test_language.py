@@ -42,3 +42,12 @@ def test_a_rules_own_refusal_carries_both_wordings() -> None:
 
 def test_an_unknown_error_type_falls_back_to_pydantics_words() -> None:
     assert error_message({"type": "brand_new", "msg": "Something"}, "zh") == "Something"
+
+
+def test_a_list_of_choices_is_joined_the_chinese_way() -> None:
+    error = {
+        "type": "literal_error",
+        "msg": "x",
+        "ctx": {"expected": "'help', 'complaint' or 'praise'"},
+    }
+    assert error_message(error, "zh") == "只能是以下之一：'help'、'complaint'、'praise'"
