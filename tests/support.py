@@ -22,10 +22,12 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from services.intake.submissions import Receipt, Submission, accept
 from services.kernel.bus import EVENTS_EXCHANGE, Bus, Destination, Outgoing, Publisher
 from services.kernel.config import SERVICE_NAMES
 from services.kernel.events import Envelope
-from services.kernel.events.contracts import CaseAssigned
+from services.kernel.events.contracts import CaseAssigned, Contact
+from services.kernel.runtime import ServiceRuntime
 
 POSTGRES_URL = os.environ.get("MINQING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 AMQP_URL = os.environ.get("MINQING_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672")
@@ -281,3 +283,11 @@ def publish_envelopes(broker_url: str, envelopes: Sequence[Envelope]) -> None:
         )
     finally:
         publisher.close()
+
+
+def accept_cases(runtime: ServiceRuntime, secret_key: str, count: int) -> list[Receipt]:
+    """`count` web cases recorded straight through intake, in one transaction."""
+    contact = Contact(phone="13812345678")
+    submission = Submission("web", "complaint", "校车超载", None, None, contact)
+    with runtime.work() as work:
+        return [accept(work, submission, secret_key) for _ in range(count)]

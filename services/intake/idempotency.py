@@ -7,6 +7,7 @@ requests with one key the second waits for the first to commit and then answers 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import uuid
@@ -68,7 +69,7 @@ def accept_once(
         .on_conflict_do_nothing()
         .returning(IdempotencyKey.key)
     ).first()
-    sealer = Sealer(secret_key, _SEALING_PURPOSE)
+    sealer = _sealer(secret_key)
     if claimed is None:
         earlier = session.get_one(IdempotencyKey, (submission.channel, key))
         if earlier.request_hash != request_hash or earlier.sealed_receipt is None:
@@ -81,6 +82,12 @@ def accept_once(
         .values(case_id=receipt.case_id, sealed_receipt=sealer.seal(_receipt_to_json(receipt)))
     )
     return receipt, False
+
+
+@functools.lru_cache(maxsize=4)
+def _sealer(secret_key: str) -> Sealer:
+    # Deriving the key is per process, not per request.
+    return Sealer(secret_key, _SEALING_PURPOSE)
 
 
 def purge_expired(work: Work) -> None:

@@ -14,7 +14,6 @@ from sqlalchemy import event, func, select
 
 from services import intake, notify, reporting
 from services.intake.models import Case
-from services.intake.submissions import Submission, accept
 from services.kernel.bus import Bus, Destination, Outgoing, Publisher
 from services.kernel.config import Settings
 from services.kernel.events.contracts import CaseSubmitted, Contact
@@ -24,7 +23,7 @@ from services.notify.models import Message
 from services.notify.tasks import SEND_MESSAGES
 from services.reporting.kpis import summary
 from services.reporting.models import CaseFact
-from tests.support import assigned, publish_envelopes, read_sms, wait_until
+from tests.support import accept_cases, assigned, publish_envelopes, read_sms, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -131,11 +130,7 @@ def test_a_batch_reads_its_cases_in_one_query_not_one_per_event(
     settings: Settings, running: list[ServiceRuntime]
 ) -> None:
     runtime = ServiceRuntime(intake.SERVICE, settings)
-    submission = Submission(
-        "web", "complaint", "校车超载", None, None, Contact(phone="13812345678")
-    )
-    with runtime.work() as work:
-        receipts = [accept(work, submission, settings.secret_key) for _ in range(30)]
+    receipts = accept_cases(runtime, settings.secret_key, 30)
     events = [assigned(r.case_id, r.tracking_no) for r in receipts]
     publish_envelopes(settings.broker_url, [e.envelope(producer="routing") for e in events])
     reads: list[str] = []

@@ -23,7 +23,7 @@ from services.kernel.runtime import ServiceRuntime
 from services.kernel.telemetry import EVENTS_DUPLICATE
 from services.reporting.kpis import summary
 from services.reporting.models import CaseFact
-from tests.support import assigned, wait_until
+from tests.support import accept_cases, assigned, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -246,11 +246,7 @@ def test_one_failing_message_in_a_batch_does_not_hold_back_the_others(
     settings: Settings, running: list[ServiceRuntime]
 ) -> None:
     runtime = ServiceRuntime(intake.SERVICE, settings)
-    submission = Submission(
-        "web", "complaint", "校车超载", None, None, Contact(phone="13812345678")
-    )
-    with runtime.work() as work:
-        receipts = [accept(work, submission, settings.secret_key) for _ in range(5)]
+    receipts = accept_cases(runtime, settings.secret_key, 5)
     # Queued before the consumer starts, so they arrive together as one batch.
     events = [assigned(r.case_id, r.tracking_no) for r in receipts[:2]]
     events.append(assigned(uuid.uuid4(), "20261127-009999"))
