@@ -7,7 +7,6 @@ requests with one key the second waits for the first to commit and then answers 
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import uuid
@@ -20,7 +19,7 @@ from services.intake.submissions import Receipt, Submission, accept, next_tracki
 from services.kernel.clock import utcnow
 from services.kernel.db import upsert_insert
 from services.kernel.language import InvalidValue
-from services.kernel.sealing import Sealer
+from services.kernel.sealing import sealer_for
 from services.kernel.work import Work
 
 # Repeats within this window get the first answer; the hourly purge may keep a key a little longer.
@@ -48,6 +47,14 @@ def fingerprint(submission: Submission) -> str:
         "category": submission.category,
         "location": submission.location.model_dump() if submission.location else None,
         "contact": submission.contact.model_dump(),
+        "reference": submission.reference,
+        "first_contact": submission.first_contact.model_dump()
+        if submission.first_contact
+        else None,
+        "urgency": submission.urgency,
+        "scope_level": submission.scope_level,
+        "answered_directly": submission.answered_directly,
+        "files": [hashlib.sha256(f.data).hexdigest() for f in submission.files],
     }
     canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -69,7 +76,7 @@ def accept_once(
         .on_conflict_do_nothing()
         .returning(IdempotencyKey.key)
     ).first()
-    sealer = _sealer(secret_key)
+    sealer = sealer_for(secret_key, _SEALING_PURPOSE)
     if claimed is None:
         earlier = session.get_one(IdempotencyKey, (submission.channel, key))
         if earlier.request_hash != request_hash or earlier.sealed_receipt is None:
@@ -82,12 +89,6 @@ def accept_once(
         .values(case_id=receipt.case_id, sealed_receipt=sealer.seal(_receipt_to_json(receipt)))
     )
     return receipt, False
-
-
-@functools.lru_cache(maxsize=4)
-def _sealer(secret_key: str) -> Sealer:
-    # Deriving the key is per process, not per request.
-    return Sealer(secret_key, _SEALING_PURPOSE)
 
 
 def purge_expired(work: Work) -> None:

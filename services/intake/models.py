@@ -5,7 +5,19 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, ForeignKey, Integer, MetaData, String, Text, Uuid
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    Uuid,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.kernel.db import NAMING_CONVENTION, UtcDateTime
@@ -31,6 +43,18 @@ class Case(Base):
     contact_name: Mapped[str | None] = mapped_column(String(50))
     contact_phone: Mapped[str | None] = mapped_column(String(20))
     contact_email: Mapped[str | None] = mapped_column(String(254))
+    # A tip-off's reporter: name, phone and email sealed together; the columns above stay empty.
+    sealed_contact: Mapped[str | None] = mapped_column(Text)
+    # The channel's own id for it: a call id, an email's Message-ID, an Open311 token.
+    reference: Mapped[str | None] = mapped_column(String(255))
+    # Who took it in and stays accountable for it (首问负责): a staff id, name and unit.
+    first_contact_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    first_contact_name: Mapped[str | None] = mapped_column(String(50))
+    first_contact_unit: Mapped[str | None] = mapped_column(String(100))
+    urgency: Mapped[str] = mapped_column(String(20), server_default="normal")
+    scope_level: Mapped[str | None] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(2), server_default="zh")
+    answered_directly: Mapped[bool] = mapped_column(Boolean, server_default=false())
     status: Mapped[str] = mapped_column(String(30))
     department_code: Mapped[str | None] = mapped_column(String(40))
     department_name: Mapped[str | None] = mapped_column(String(100))
@@ -92,3 +116,19 @@ class CatalogueCategory(Base):
     department_name: Mapped[str] = mapped_column(String(100))
     department_name_en: Mapped[str] = mapped_column(String(200))
     published_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Attachment(Base):
+    """A file that came with a case or was added to it later; kept in the database with it."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    source: Mapped[str] = mapped_column(String(20))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)

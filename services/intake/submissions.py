@@ -3,21 +3,37 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import cast
 
 from sqlalchemy import Table, insert
 
-from services.intake import domain
+from services.intake import attachments, domain
+from services.intake.attachments import CheckedFile
 from services.intake.models import Case, TimelineEntry
 from services.intake.tracking import tracking_numbers
 from services.kernel.clock import utcnow
-from services.kernel.events.contracts import CaseSubmitted, Channel, Contact, Kind, Location
+from services.kernel.events.contracts import (
+    CaseSubmitted,
+    Channel,
+    Contact,
+    FirstContact,
+    Kind,
+    Language,
+    Location,
+    ScopeLevel,
+    Urgency,
+)
+from services.kernel.sealing import sealer_for
 from services.kernel.work import Work
 from services.kernel.workdays import local_date, promised_date
 
 RECEIVED = "received"
+ANSWERED = "answered"
+# Sealing purpose of a tip-off reporter's contact; notify opens it to send the reporter's SMS.
+REPORTER_CONTACT = "reporter-contact"
 # Built once: a statement made per request would be hashed for the compiled cache every time.
 _INSERT_CASE = insert(cast(Table, Case.__table__))
 _INSERT_TIMELINE = insert(cast(Table, TimelineEntry.__table__))
@@ -33,6 +49,19 @@ class Submission:
     category: str | None
     location: Location | None
     contact: Contact
+    reference: str | None = None
+    first_contact: FirstContact | None = None
+    urgency: Urgency = "normal"
+    scope_level: ScopeLevel | None = None
+    language: Language = "zh"
+    # A consultation the operator answered on the call: recorded, closed, never dispatched.
+    answered_directly: bool = False
+    files: Sequence[CheckedFile] = ()
+
+    @property
+    def sealed(self) -> bool:
+        """A tip-off's reporter is known only through a sealed contact."""
+        return self.kind == "tip-off"
 
 
 @dataclass(frozen=True)
@@ -68,6 +97,13 @@ def record(work: Work, submission: Submission, secret_key: str, tracking_no: str
     access_code = domain.new_access_code()
     promise = promised_date(submission.kind, now)
     case_id = uuid.uuid4()
+    status = ANSWERED if submission.answered_directly else RECEIVED
+    contact, sealed_contact = Contact(), None
+    if submission.sealed:
+        sealed_contact = seal_contact(submission.contact, secret_key)
+    else:
+        contact = submission.contact
+    first = submission.first_contact
     # Plain INSERTs rather than new ORM objects: this runs once per submission, on the request's
     # thread, and the ORM's bookkeeping for two new rows costs more than the inserts themselves.
     work.session.execute(
@@ -83,18 +119,34 @@ def record(work: Work, submission: Submission, secret_key: str, tracking_no: str
             "address": submission.location.address if submission.location else None,
             "lat": submission.location.lat if submission.location else None,
             "lon": submission.location.lon if submission.location else None,
-            "contact_name": submission.contact.name,
-            "contact_phone": submission.contact.phone,
-            "contact_email": submission.contact.email,
-            "status": RECEIVED,
+            "contact_name": contact.name,
+            "contact_phone": contact.phone,
+            "contact_email": contact.email,
+            "sealed_contact": sealed_contact,
+            "reference": submission.reference,
+            "first_contact_id": first.staff_id if first else None,
+            "first_contact_name": first.name if first else None,
+            "first_contact_unit": first.unit if first else None,
+            "urgency": submission.urgency,
+            "scope_level": submission.scope_level,
+            "language": submission.language,
+            "answered_directly": submission.answered_directly,
+            "status": status,
             "promised_date": promise,
             "submitted_at": now,
             "updated_at": now,
         },
     )
     work.session.execute(
-        _INSERT_TIMELINE, {"case_id": case_id, "occurred_at": now, "status": RECEIVED}
+        _INSERT_TIMELINE,
+        [{"case_id": case_id, "occurred_at": now, "status": RECEIVED}]
+        + (
+            [{"case_id": case_id, "occurred_at": now, "status": ANSWERED}]
+            if status == ANSWERED
+            else []
+        ),
     )
+    attachments.store(work, case_id, submission.files, "submission")
     work.publish(
         CaseSubmitted(
             case_id=case_id,
@@ -105,10 +157,27 @@ def record(work: Work, submission: Submission, secret_key: str, tracking_no: str
             category=submission.category,
             description=submission.description,
             location=submission.location,
-            contact=submission.contact,
+            contact=contact,
+            sealed_contact=sealed_contact,
+            reference=submission.reference,
+            first_contact=first,
+            urgency=submission.urgency,
+            scope_level=submission.scope_level,
+            language=submission.language,
+            answered_directly=submission.answered_directly,
+            attachments=len(submission.files),
             submitted_at=now,
             promised_date=promise,
         ),
         case_id=case_id,
     )
-    return Receipt(case_id, tracking_no, access_code, RECEIVED, promise)
+    return Receipt(case_id, tracking_no, access_code, status, promise)
+
+
+def seal_contact(contact: Contact, secret_key: str) -> str:
+    return sealer_for(secret_key, REPORTER_CONTACT).seal(contact.model_dump_json())
+
+
+def open_contact(sealed: str, secret_key: str) -> Contact:
+    """A tip-off reporter's contact; only the role that handles tip-offs may ask for it."""
+    return Contact.model_validate_json(sealer_for(secret_key, REPORTER_CONTACT).open(sealed))

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from services.kernel.bus import DEAD_EXCHANGE, Bus, Destination, Publisher
 from services.kernel.events import Envelope, Event, UnknownEvent, decode, routing_key
+from services.kernel.events.registry import older_versions
 from services.kernel.outbox import claim_processed
 from services.kernel.telemetry import (
     EVENTS_CONSUMED,
@@ -59,7 +60,12 @@ class Subscription:
 
     @property
     def routing_keys(self) -> tuple[str, ...]:
-        return tuple(routing_key(e.event_type, e.event_version) for e in self.events)
+        # Older versions too: they are upcast on decoding, and replay may still publish them.
+        return tuple(
+            routing_key(version.event_type, version.event_version)
+            for e in self.events
+            for version in (e, *older_versions(e))
+        )
 
 
 class Subscriptions:

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,6 +24,7 @@ from services.kernel.language import (
     error_message,
     preferred_language,
 )
+from services.kernel.pages import STATIC_DIR
 from services.kernel.telemetry import HTTP_DURATION, HTTP_REQUESTS
 from services.kernel.work import Work
 
@@ -80,6 +82,7 @@ def create_app(
     app.state.settings = settings
     for router in routers:
         app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_middleware(_BodyLimit)
     app.add_middleware(_Admission, limit=HTTP_THREADS)

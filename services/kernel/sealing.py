@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -31,3 +32,9 @@ class Sealer:
             return self._fernet.decrypt(sealed.encode("ascii")).decode()
         except InvalidToken as exc:
             raise Unsealable("cannot open a sealed value: wrong key or tampered") from exc
+
+
+@functools.lru_cache(maxsize=16)
+def sealer_for(secret_key: str, purpose: str) -> Sealer:
+    """The purpose's sealer, made once per process: deriving its key is not per-request work."""
+    return Sealer(secret_key, purpose)

@@ -86,7 +86,7 @@ def test_an_event_twice_in_one_batch_is_handled_once(
     settings: Settings, running: list[ServiceRuntime]
 ) -> None:
     envelope = submitted(1).envelope(producer="intake")
-    labels = ("reporting", "case_facts", "case.submitted.v1")
+    labels = ("reporting", "case_facts", "case.submitted.v2")
     before = EVENTS_DUPLICATE.labels(*labels)._value.get()
     # Both copies wait in the queue before the consumer starts, so they arrive in one batch.
     publish_envelopes(settings.broker_url, [envelope, envelope])

@@ -17,7 +17,7 @@ from services.intake.models import Case
 from services.intake.submissions import Submission, accept
 from services.kernel.bus import DEAD_QUEUE, DELIVERY_LIMIT
 from services.kernel.config import Settings
-from services.kernel.events.contracts import CaseSubmitted, Contact
+from services.kernel.events.contracts import CaseSubmitted, CaseSubmittedV1, Contact
 from services.kernel.outbox import outbox
 from services.kernel.runtime import ServiceRuntime
 from services.kernel.telemetry import EVENTS_DUPLICATE
@@ -91,7 +91,7 @@ def test_relay_publishes_recorded_events_after_commit_and_marks_them_sent(
     probe = Queue(
         "probe.submitted",
         exchange=Exchange("minqing.events", type="topic", durable=True),
-        routing_key="case.submitted.v1",
+        routing_key="case.submitted.v2",
         auto_delete=False,
     )
     with Connection(settings.broker_url) as connection:
@@ -110,7 +110,7 @@ def test_relay_publishes_recorded_events_after_commit_and_marks_them_sent(
     finally:
         runtime.relay.stop()
     assert [b["data"]["tracking_no"] for b in bodies] == [first.tracking_no, second.tracking_no]
-    assert all(b["type"] == "case.submitted" and b["version"] == 1 for b in bodies)
+    assert all(b["type"] == "case.submitted" and b["version"] == 2 for b in bodies)
     with runtime.database.session() as session:
         unsent = session.scalar(select(func.count()).where(outbox.c.published_at.is_(None)))
         kept = session.scalar(select(func.count()).select_from(outbox))
@@ -123,18 +123,34 @@ def test_an_event_delivered_twice_has_one_effect(
 ) -> None:
     runtime = start(ServiceRuntime(reporting.SERVICE, settings), running)
     envelope = submitted_event().envelope(producer="intake")
-    before = EVENTS_DUPLICATE.labels("reporting", "case_facts", "case.submitted.v1")._value.get()
-    publish_raw(settings.broker_url, envelope.to_bytes(), "case.submitted.v1")
-    publish_raw(settings.broker_url, envelope.to_bytes(), "case.submitted.v1")
+    before = EVENTS_DUPLICATE.labels("reporting", "case_facts", "case.submitted.v2")._value.get()
+    publish_raw(settings.broker_url, envelope.to_bytes(), "case.submitted.v2")
+    publish_raw(settings.broker_url, envelope.to_bytes(), "case.submitted.v2")
 
     def counted_twice() -> bool:
-        duplicates = EVENTS_DUPLICATE.labels("reporting", "case_facts", "case.submitted.v1")
+        duplicates = EVENTS_DUPLICATE.labels("reporting", "case_facts", "case.submitted.v2")
         return duplicates._value.get() == before + 1
 
     wait_until(counted_twice, 15)
     with runtime.database.session() as session:
         assert summary(session).total == 1
         assert session.scalar(select(func.count()).select_from(CaseFact)) == 1
+
+
+def test_an_event_of_an_older_version_still_reaches_the_newest_handler(
+    settings: Settings, running: list[ServiceRuntime]
+) -> None:
+    runtime = start(ServiceRuntime(reporting.SERVICE, settings), running)
+    newest = submitted_event()
+    old = CaseSubmittedV1(**newest.model_dump(include=set(CaseSubmittedV1.model_fields)))
+    envelope = old.envelope(producer="intake", case_id=newest.case_id)
+    publish_raw(settings.broker_url, envelope.to_bytes(), envelope.routing_key)
+
+    def counted() -> bool:
+        with runtime.database.session() as session:
+            return summary(session).total == 1
+
+    wait_until(counted, 15)
 
 
 def test_poison_messages_are_dead_lettered_with_a_reason_and_the_consumer_goes_on(
@@ -148,7 +164,7 @@ def test_poison_messages_are_dead_lettered_with_a_reason_and_the_consumer_goes_o
     invalid = submitted_event().envelope(producer="intake").model_copy(update={"data": {"x": 1}})
     publish_raw(settings.broker_url, invalid.to_bytes(), queue, exchange="")
     good = submitted_event("20261127-000042").envelope(producer="intake")
-    publish_raw(settings.broker_url, good.to_bytes(), "case.submitted.v1")
+    publish_raw(settings.broker_url, good.to_bytes(), "case.submitted.v2")
 
     dead = drain(settings.broker_url, DEAD_QUEUE, 3)
     reasons = sorted(headers["x-minqing-reason"] for _, headers in dead)

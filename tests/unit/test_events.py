@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
+from services.kernel.consumer import Subscriptions
 from services.kernel.events import (
     Envelope,
     Event,
@@ -17,7 +18,7 @@ from services.kernel.events import (
     registered,
     routing_key,
 )
-from services.kernel.events.contracts import CaseSubmitted, Contact, Location
+from services.kernel.events.contracts import CaseSubmitted, CaseSubmittedV1, Contact, Location
 from services.kernel.events.registry import event
 
 CASE_ID = uuid.UUID("0b6f1c1e-3f7a-4d2b-9a51-2f0c7d9e8a11")
@@ -64,7 +65,7 @@ def test_envelope_survives_the_trip_to_bytes_and_back() -> None:
 def test_routing_key_is_type_then_version() -> None:
     envelope = submitted().envelope(producer="intake")
 
-    assert envelope.routing_key == "case.submitted.v1"
+    assert envelope.routing_key == "case.submitted.v2"
     assert routing_key("case.assigned", 2) == "case.assigned.v2"
 
 
@@ -141,7 +142,7 @@ def test_event_envelope_fills_type_version_producer_case_and_trace() -> None:
     envelope = submitted().envelope(producer="intake", case_id=CASE_ID, trace_id="abc123")
 
     assert envelope.type == "case.submitted"
-    assert envelope.version == 1
+    assert envelope.version == 2
     assert envelope.producer == "intake"
     assert envelope.case_id == CASE_ID
     assert envelope.trace_id == "abc123"
@@ -160,7 +161,7 @@ def test_each_envelope_gets_its_own_id_and_a_fresh_trace_when_none_is_given() ->
 
 
 def test_lookup_finds_the_registered_model() -> None:
-    assert lookup("case.submitted", 1) is CaseSubmitted
+    assert lookup("case.submitted", 2) is CaseSubmitted
     assert CaseSubmitted in set(registered())
 
 
@@ -168,7 +169,7 @@ def test_every_registered_event_has_a_distinct_routing_key() -> None:
     keys = [routing_key(cls.event_type, cls.event_version) for cls in registered()]
 
     assert len(keys) == len(set(keys))
-    assert "case.submitted.v1" in keys
+    assert "case.submitted.v2" in keys
 
 
 def test_registering_the_same_type_and_version_twice_is_refused() -> None:
@@ -178,4 +179,27 @@ def test_registering_the_same_type_and_version_twice_is_refused() -> None:
         class Impostor(Event):
             tracking_no: str
 
-    assert lookup("case.submitted", 1) is CaseSubmitted
+    assert lookup("case.submitted", 2) is CaseSubmitted
+
+
+def test_an_older_version_decodes_as_the_newest_with_its_defaults() -> None:
+    old = CaseSubmittedV1(**submitted().model_dump(include=set(CaseSubmittedV1.model_fields)))
+    envelope = old.envelope(producer="intake")
+
+    payload = decode(envelope)
+
+    assert envelope.routing_key == "case.submitted.v1"
+    assert isinstance(payload, CaseSubmitted)
+    assert payload.tracking_no == old.tracking_no
+    assert payload.sealed_contact is None
+    assert payload.answered_directly is False
+
+
+def test_a_handler_of_the_newest_version_is_bound_to_the_older_ones_too() -> None:
+    subscriptions = Subscriptions("test")
+
+    @subscriptions.subscribe(CaseSubmitted)
+    def handler(event: CaseSubmitted, work: object) -> None: ...
+
+    [subscription] = list(subscriptions)
+    assert set(subscription.routing_keys) == {"case.submitted.v1", "case.submitted.v2"}

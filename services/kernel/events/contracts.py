@@ -6,12 +6,15 @@ import uuid
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
-from services.kernel.events.registry import Event, Payload, event
+from services.kernel.events.registry import Event, Payload, event, upcaster
 
 Channel = Literal["web", "hotline", "email", "visit", "open311", "sms"]
 Kind = Literal["consultation", "help", "complaint", "tip-off", "suggestion", "praise"]
+ScopeLevel = Literal["society", "village", "villager-group", "family", "individual"]
+Urgency = Literal["normal", "urgent", "extra-urgent"]
+Language = Literal["zh", "en"]
 
 
 class Location(Payload):
@@ -27,8 +30,11 @@ class Contact(Payload):
 
 
 @event("case.submitted", 1)
-class CaseSubmitted(Event):
+class CaseSubmittedV1(Event):
     """Intake accepted a case and gave the citizen a tracking number."""
+
+    # Superseded by v2; its published schema keeps the name and words it had when it was newest.
+    model_config = ConfigDict(title="CaseSubmitted")
 
     case_id: uuid.UUID
     tracking_no: str
@@ -41,6 +47,51 @@ class CaseSubmitted(Event):
     contact: Contact
     submitted_at: datetime
     promised_date: date
+
+
+class FirstContact(Payload):
+    """The member of staff who took the case in and stays accountable for it (首问负责)."""
+
+    staff_id: str
+    name: str
+    unit: str | None = None
+
+
+@event("case.submitted", 2)
+class CaseSubmitted(Event):
+    """Intake accepted a case and gave the citizen a tracking number."""
+
+    case_id: uuid.UUID
+    tracking_no: str
+    access_code: str
+    channel: Channel
+    kind: Kind
+    category: str | None
+    description: str
+    location: Location | None
+    contact: Contact = Field(description="empty for a tip-off: its reporter is in sealed_contact")
+    sealed_contact: str | None = Field(
+        default=None,
+        description="a tip-off reporter's contact, sealed for the purpose 'reporter-contact'",
+    )
+    reference: str | None = Field(
+        default=None, description="the channel's own id: call id, Message-ID, Open311 token"
+    )
+    first_contact: FirstContact | None = None
+    urgency: Urgency = "normal"
+    scope_level: ScopeLevel | None = None
+    language: Language = Field(default="zh", description="the language the citizen chose")
+    answered_directly: bool = Field(
+        default=False, description="a consultation answered at once: closed, not dispatched"
+    )
+    attachments: int = Field(default=0, description="how many files came with it")
+    submitted_at: datetime
+    promised_date: date
+
+
+@upcaster(CaseSubmittedV1)
+def _submitted_v1_to_v2(old: CaseSubmittedV1) -> CaseSubmitted:
+    return CaseSubmitted(**old.model_dump())
 
 
 @event("case.assigned", 1)
@@ -94,3 +145,15 @@ class CataloguePublished(Event):
     """Routing's dispatch catalogue as it now stands; the latest one replaces every earlier one."""
 
     departments: tuple[CatalogueDepartment, ...]
+
+
+@event("case.supplemented", 1)
+class CaseSupplemented(Event):
+    """The citizen added to a case: material asked for, a reply by email, a message."""
+
+    case_id: uuid.UUID
+    tracking_no: str
+    channel: Channel
+    text: str
+    attachments: int = Field(description="how many files came with it")
+    supplemented_at: datetime

@@ -48,7 +48,10 @@ class UnknownEvent(LookupError):
 
 
 _REGISTRY: dict[tuple[str, int], type[Event]] = {}
+# An older version's payload turned into the next version's, so handlers see only the newest.
+_UPCASTERS: dict[type[Event], Callable[[Any], Event]] = {}
 E = TypeVar("E", bound=type[Event])
+Old = TypeVar("Old", bound=Event)
 
 
 def event(event_type: str, version: int) -> Callable[[E], E]:
@@ -66,6 +69,44 @@ def event(event_type: str, version: int) -> Callable[[E], E]:
     return register
 
 
+def upcaster(
+    old: type[Old],
+) -> Callable[[Callable[[Old], Event]], Callable[[Old], Event]]:
+    """Register how `old`'s payload becomes the next version's.
+
+    Producers publish only the newest version, but queues and the outbox (for replay) still hold
+    older ones: a handler subscribed to the newest version also receives, upcast, every older one.
+    """
+
+    def register(convert: Callable[[Old], Event]) -> Callable[[Old], Event]:
+        if old in _UPCASTERS:
+            raise ValueError(f"{old.event_type} v{old.event_version} has an upcaster already")
+        _UPCASTERS[old] = convert
+        return convert
+
+    return register
+
+
+def upcast(payload: Event) -> Event:
+    """The payload as the newest version of its event."""
+    while (convert := _UPCASTERS.get(type(payload))) is not None:
+        payload = convert(payload)
+    return payload
+
+
+def older_versions(cls: type[Event]) -> list[type[Event]]:
+    """The registered versions that upcast, directly or in steps, to `cls`."""
+    return [
+        old
+        for old in _REGISTRY.values()
+        if old is not cls and old.event_type == cls.event_type and _upcasts_to(old, cls)
+    ]
+
+
+def _upcasts_to(old: type[Event], new: type[Event]) -> bool:
+    return old.event_version < new.event_version and old in _UPCASTERS
+
+
 def lookup(event_type: str, version: int) -> type[Event]:
     try:
         return _REGISTRY[(event_type, version)]
@@ -78,8 +119,11 @@ def registered() -> Iterator[type[Event]]:
 
 
 def decode(envelope: Envelope) -> Event:
-    """The typed payload of an envelope; raises UnknownEvent or pydantic.ValidationError."""
-    return lookup(envelope.type, envelope.version).model_validate(envelope.data)
+    """The typed payload of an envelope, upcast to the newest version of its event.
+
+    Raises UnknownEvent or pydantic.ValidationError.
+    """
+    return upcast(lookup(envelope.type, envelope.version).model_validate(envelope.data))
 
 
 def schema_file(cls: type[Event]) -> Path:
