@@ -13,6 +13,7 @@ from pathlib import Path
 from services import intake, notify, reporting, routing
 from services.kernel.config import SERVICE_NAMES, ConfigError, load_settings
 from services.kernel.runtime import DEFAULT_PORTS, ServiceSpec
+from services.routing import staff as routing_staff
 
 SPECS: dict[str, ServiceSpec] = {
     spec.name: spec for spec in (intake.SERVICE, routing.SERVICE, notify.SERVICE, reporting.SERVICE)
@@ -43,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--since", type=_timestamp, required=True, help="ISO 8601, e.g. 2026-11-01T00:00:00Z"
     )
 
+    routing_staff.add_parser(commands)
+
     commands.add_parser(
         "bench", help="the end-to-end benchmark; `minqing bench --help` for its flags"
     )
@@ -72,6 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"minqing: {exc}", file=sys.stderr)
         return 2
+
+    if args.command == "staff":
+        return routing_staff.command(args, settings)
 
     # Imported here so `minqing --help` stays fast and light.
     from services.kernel import processes

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -132,3 +133,116 @@ class Attachment(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
     source: Mapped[str] = mapped_column(String(20))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+# A repeat caller is found by their number among earlier cases.
+Index("ix_cases_contact_phone", Case.contact_phone)
+
+
+class KnowledgeEntry(Base):
+    """An answer operators read out to a consultation on the call."""
+
+    __tablename__ = "knowledge_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question: Mapped[str] = mapped_column(String(500))
+    answer: Mapped[str] = mapped_column(Text)
+    # Words a caller might use that the question does not, separated by spaces or commas.
+    keywords: Mapped[str] = mapped_column(String(500))
+    category: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_by_name: Mapped[str] = mapped_column(String(50))
+
+
+class HotlineCall(Base):
+    """A call an operator recorded as a case."""
+
+    __tablename__ = "hotline_calls"
+
+    call_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), unique=True)
+    # Any number the caller rang from, a landline too; empty when withheld, and for a tip-off,
+    # whose reporter is known only sealed.
+    caller_number: Mapped[str | None] = mapped_column(String(20), index=True)
+    operator_id: Mapped[str] = mapped_column(String(64), index=True)
+    # What the operator told the caller, in full (the timeline keeps the first 500 characters).
+    answer: Mapped[str | None] = mapped_column(Text)
+    knowledge_entry_id: Mapped[int | None] = mapped_column(ForeignKey("knowledge_entries.id"))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Callback(Base):
+    """A caller whose calls were missed, waiting for someone to reach them."""
+
+    __tablename__ = "callbacks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    caller_number: Mapped[str] = mapped_column(String(20), index=True)
+    first_missed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_missed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    missed_calls: Mapped[int] = mapped_column(Integer)
+    # Open while null; "reached" by a call back, or "called-in" when the caller rang again.
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    closed_reason: Mapped[str | None] = mapped_column(String(20))
+    closed_note: Mapped[str | None] = mapped_column(String(200))
+
+    attempts: Mapped[list[CallbackAttempt]] = relationship(order_by="CallbackAttempt.id")
+
+
+class MissedCall(Base):
+    """One missed call, by the telephony system's call id, so a repeated report counts once."""
+
+    __tablename__ = "missed_calls"
+
+    call_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    callback_id: Mapped[int] = mapped_column(ForeignKey("callbacks.id"), index=True)
+    missed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CallbackAttempt(Base):
+    """Someone tried to call a missed caller back."""
+
+    __tablename__ = "callback_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    callback_id: Mapped[int] = mapped_column(ForeignKey("callbacks.id"), index=True)
+    attempted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    staff_id: Mapped[str] = mapped_column(String(64))
+    staff_name: Mapped[str] = mapped_column(String(50))
+    outcome: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(String(500))
+
+
+class Visit(Base):
+    """An official's household visit or village meeting; each problem raised became a case."""
+
+    __tablename__ = "visits"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    visit_type: Mapped[str] = mapped_column(String(20))
+    household_head: Mapped[str | None] = mapped_column(String(50))
+    participants: Mapped[str | None] = mapped_column(Text)
+    township: Mapped[str | None] = mapped_column(String(100))
+    village: Mapped[str] = mapped_column(String(100))
+    visited_on: Mapped[date] = mapped_column(Date)
+    official_id: Mapped[str] = mapped_column(String(64), index=True)
+    official_name: Mapped[str] = mapped_column(String(50))
+    official_unit: Mapped[str | None] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    cases: Mapped[list[VisitCase]] = relationship(order_by="VisitCase.position")
+
+
+class VisitCase(Base):
+    """The case a visit's problem became, in the order the problems were raised."""
+
+    __tablename__ = "visit_cases"
+
+    visit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("visits.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), unique=True)
+
+    case: Mapped[Case] = relationship()

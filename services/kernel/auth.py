@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from fastapi import Depends, HTTPException, Request
+from fastapi.security import OAuth2PasswordBearer
 
 Role = Literal[
     "operator",  # records calls and visits, answers consultations (hotline, field officials)
@@ -39,6 +40,8 @@ ROLES: tuple[Role, ...] = (
 )
 TOKEN_TTL_SECONDS = 8 * 3600  # one working shift
 COOKIE_NAME = "minqing_staff"
+# Where routing issues tokens (OAuth2 password flow).
+TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 (a path, not a secret)
 _ISSUER = "minqing"
 
 
@@ -152,7 +155,13 @@ def staff_or_none(request: Request) -> Staff | None:
         return None
 
 
-def current_staff(request: Request) -> Staff:
+# Declares the password flow in the OpenAPI schema, so /docs can "Authorize". The token itself is
+# read by _token_of, which also takes the pages' cookie; hence no automatic 401 here.
+bearer_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+_Bearer = Annotated[str | None, Depends(bearer_scheme)]
+
+
+def current_staff(request: Request, _bearer: _Bearer = None) -> Staff:
     staff = staff_or_none(request)
     if staff is None:
         raise _UNAUTHENTICATED
@@ -165,7 +174,7 @@ CurrentStaff = Annotated[Staff, Depends(current_staff)]
 def require(*roles: Role) -> Callable[[Request], Coroutine[Any, Any, Staff]]:
     """A dependency admitting staff with any of `roles`: 401 without a token, 403 without one."""
 
-    async def dependency(request: Request) -> Staff:
+    async def dependency(request: Request, _bearer: _Bearer = None) -> Staff:
         staff = current_staff(request)
         if not staff.has(*roles):
             raise HTTPException(403, f"this needs one of the roles: {', '.join(roles)}")

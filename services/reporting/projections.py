@@ -8,14 +8,15 @@ from services.kernel.events.contracts import CaseAssigned, CasePendingDispatch, 
 from services.reporting.models import CaseFact
 
 # Later stages win whatever order their events arrive in.
-STATUS_ORDER = ("received", "awaiting_dispatch", "dispatched")
+STATUS_ORDER = ("received", "awaiting_dispatch", "dispatched", "answered")
 
 CaseEvent = CaseSubmitted | CaseAssigned | CasePendingDispatch
 
 
 def status_of(event: CaseEvent) -> str:
     if isinstance(event, CaseSubmitted):
-        return "received"
+        # A consultation answered on the call is closed at once and never dispatched.
+        return "answered" if event.answered_directly else "received"
     if isinstance(event, CasePendingDispatch):
         return "awaiting_dispatch"
     return "dispatched"

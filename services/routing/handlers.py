@@ -20,12 +20,17 @@ from services.routing.dispatch import Rules, decide
 from services.routing.models import Department, DispatchTerm, WorkOrder
 
 subscriptions = Subscriptions("routing")
+# A work order's terminal state for a case answered when it was taken in.
+ANSWERED = "answered"
 
 
 @subscriptions.subscribe(CaseSubmitted)
 def dispatch_case(event: CaseSubmitted, work: Work) -> None:
     # The inbox runs this once per event and work_orders.case_id is unique: no lookup first.
     session = work.session
+    if event.answered_directly:
+        session.add(answered_order(event))
+        return
     catalogue = catalogue_cache.get(session)
     decision = decide(catalogue.rules, event.category, event.description)
     now = utcnow()
@@ -74,6 +79,26 @@ def dispatch_case(event: CaseSubmitted, work: Work) -> None:
         ),
         case_id=event.case_id,
         also_to=[department_destination(code)],
+    )
+
+
+def answered_order(event: CaseSubmitted) -> WorkOrder:
+    """A consultation answered on the call: recorded as closed, on no department's queue."""
+    now = utcnow()
+    return WorkOrder(
+        id=uuid.uuid4(),
+        case_id=event.case_id,
+        tracking_no=event.tracking_no,
+        department_code=None,
+        status=ANSWERED,
+        matched_by="answered directly",
+        kind=event.kind,
+        category=event.category,
+        description=event.description,
+        address=event.location.address if event.location else None,
+        deadline=event.promised_date,
+        created_at=now,
+        updated_at=now,
     )
 
 

@@ -53,3 +53,23 @@ class WorkOrder(Base):
     deadline: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class StaffMember(Base):
+    """A member of staff who signs in; their token carries what this row says."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(50))
+    # Space-separated role names (kernel.auth.ROLES).
+    roles: Mapped[str] = mapped_column(String(200))
+    # A handler works one department's queue.
+    department_code: Mapped[str | None] = mapped_column(ForeignKey("departments.code"))
+    unit: Mapped[str | None] = mapped_column(String(100))
+    # `scrypt$n$r$p$salt$digest`, so the cost can be raised without losing older hashes.
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
