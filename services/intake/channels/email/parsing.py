@@ -30,6 +30,9 @@ __all__ = ["MAX_DEPTH", "MAX_PARTS", "parse_email", "strip_quoted_reply"]
 # forwards, and reading it would only cost time.
 MAX_DEPTH = 20
 MAX_PARTS = 500
+# The stdlib parser recurses once per nesting level and slows down long before it gives up;
+# a message declaring this many multiparts is not read part by part at all.
+MAX_MULTIPARTS = 100
 
 # compat32 keeps header values as they came (8-bit bytes as surrogates), which is what lets us
 # read undeclared GBK headers ourselves; it is also several times faster than policy.default.
@@ -61,6 +64,8 @@ def _parse(raw: bytes) -> ParsedEmail:
     hint = found.group(1).decode("ascii") if found else None
     body = _Body(hint, defects)
     try:
+        if raw.count(b"ultipart/") > MAX_MULTIPARTS:
+            raise RecursionError
         message = _PARSER.parsebytes(raw)
         body.walk(message, 0)
     except RecursionError:
@@ -213,7 +218,7 @@ class _Body:
                 if not intact:
                     self.defects.append("broken HTML; text read up to the break")
             self.texts.append(_clean_text(text))
-        elif content_type not in _SIGNATURES:
+        elif content_type not in _SIGNATURES and (data or filename):
             name = filename or _default_name(content_type, len(self.attachments) + 1)
             self.attachments.append(ParsedAttachment(name, content_type, data))
 
