@@ -365,8 +365,7 @@ def _gb18030() -> bytes:
 
 @email("mislabelled_utf8_declared_gb2312")
 def _utf8_as_gb() -> bytes:
-    raw = single("gb2312", COMPLAINT, "utf-8")
-    return raw
+    return single("gb2312", COMPLAINT, "utf-8")
 
 
 @email("mislabelled_gbk_declared_iso_8859_1")
