@@ -107,7 +107,9 @@ def codecs_for(label: str | None) -> tuple[str, ...]:
         return _ALIASES[name]
     try:
         codec = codecs.lookup(name).name
-    except LookupError:
+        # Python also knows bytes-to-bytes "codecs" (base64, zlib) and ones that always fail.
+        "a".encode(codec)
+    except (LookupError, ValueError, UnicodeError):
         return ()
     return _ALIASES.get(codec, (codec,))
 
@@ -115,7 +117,7 @@ def codecs_for(label: str | None) -> tuple[str, ...]:
 def _strict(data: bytes, codec: str) -> str | None:
     try:
         return data.decode(codec)
-    except (UnicodeDecodeError, LookupError):
+    except (UnicodeError, LookupError):
         return None
 
 
@@ -164,7 +166,7 @@ def decode(data: bytes, label: str | None, hint: str | None = None) -> tuple[str
         text = _strict(data, declared[0])
         if text is not None:
             return text, None
-        return data.decode(declared[0], "replace"), f"text is not valid {label}"
+        return data.decode(declared[0], "replace"), f"text is not valid {label!r}"
 
     text = _strict(data, "utf-8")
     if text is not None:
@@ -172,7 +174,7 @@ def decode(data: bytes, label: str | None, hint: str | None = None) -> tuple[str
 
     single_byte = bool(declared) and declared[0] in _SINGLE_BYTE
     if single_byte and _looks_like_gb(data):
-        return data.decode("gb18030"), f"text labelled {label} read as gb18030"
+        return data.decode("gb18030"), f"text labelled {label!r} read as gb18030"
     if not single_byte:
         for codec in declared:
             text = _strict(data, codec)
@@ -195,12 +197,16 @@ def decode(data: bytes, label: str | None, hint: str | None = None) -> tuple[str
     if gb is not None:
         return gb, _mislabelled(label, "gb18030", unknown)
     fallback = declared[0] if declared else "utf-8"
-    return data.decode(fallback, "replace"), f"undecodable bytes in {label or 'unlabelled'} text"
+    try:
+        text = data.decode(fallback, "replace")
+    except UnicodeError:  # a codec such as idna fails whatever the error handler
+        text = data.decode("utf-8", "replace")
+    return text, f"undecodable bytes in {repr(label) if label else 'unlabelled'} text"
 
 
 def _mislabelled(label: str | None, codec: str, unknown: str | None) -> str | None:
     if unknown:
         return f"{unknown}; read as {codec}"
     if label:
-        return f"text labelled {label} read as {codec}"
+        return f"text labelled {label!r} read as {codec}"
     return None

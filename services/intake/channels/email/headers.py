@@ -15,9 +15,11 @@ _BLANK = re.compile(rb"[ \t\r\n]*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _PARAM = re.compile(r';\s*([^=;\s"]+)\s*=\s*("(?:[^"\\]|\\.)*"?|[^;]*)', re.DOTALL)
 _SECTION = re.compile(r"^(.+?)\*(\d+)(\*?)$")
-_ANGLE_ID = re.compile(r"<\s*([^<>\s]+?)\s*>")
-_BARE_ID = re.compile(r"[^\s<>,;\"()]+@[^\s<>,;\"()]+")
+_ANGLE_ID = re.compile(r"<\s*([^<>\s\x00-\x1f\x7f]+?)\s*>")
+_BARE_ID = re.compile(r"[^\s<>,;\"()\x00-\x1f\x7f]+@[^\s<>,;\"()\x00-\x1f\x7f]+")
 _BACKSLASH = re.compile(r"\\(.)", re.DOTALL)
+_NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/]+")
+_WHITESPACE = re.compile(rb"\s+")
 
 
 def unfold(value: str) -> str:
@@ -35,29 +37,30 @@ def single_line(text: str) -> str:
     return _CONTROL.sub(" ", text).strip()
 
 
-def _b_decode(data: bytes) -> bytes | None:
-    data = data.rstrip(b"=")
-    data = data[: len(data) - 1] if len(data) % 4 == 1 else data
-    try:
-        return binascii.a2b_base64(data + b"=" * (-len(data) % 4))
-    except binascii.Error:
-        return None
+def decode_base64(data: bytes) -> tuple[bytes, bool]:
+    """The bytes of base64 `data`, skipping stray characters and a cut-off last group.
+
+    The flag says whether `data` was damaged: characters outside the alphabet, or cut short.
+    """
+    letters = _NOT_BASE64.sub(b"", data)
+    damaged = len(letters) != len(_WHITESPACE.sub(b"", data).rstrip(b"="))
+    if len(letters) % 4 == 1:
+        letters, damaged = letters[:-1], True
+    return binascii.a2b_base64(letters + b"=" * (-len(letters) % 4)), damaged
 
 
-def _word_bytes(encoding: bytes, payload: bytes) -> bytes | None:
+def _word_bytes(encoding: bytes, payload: bytes) -> bytes:
     if encoding in b"bB":
-        return _b_decode(payload)
-    try:
-        return binascii.a2b_qp(payload, header=True)
-    except binascii.Error:
-        return None
+        return decode_base64(payload)[0]
+    return binascii.a2b_qp(payload, header=True)
 
 
 def decode_header(value: str, hint: str | None = None, defects: list[str] | None = None) -> str:
     """A header value as text: encoded words decoded, adjacent ones joined, 8-bit bytes read.
 
     Adjacent encoded words in one charset are decoded together, because clients split a
-    multi-byte character across two words. A word that cannot be decoded is kept as written.
+    multi-byte character across two words. Damaged base64 is read as far as it goes; what does
+    not look like an encoded word (an unterminated one, say) is kept as written.
     """
     value = unfold(value)
     if value.isascii() and "=?" not in value:
@@ -77,12 +80,7 @@ def decode_header(value: str, hint: str | None = None, defects: list[str] | None
         between = raw[position : match.start()]
         charset = match.group(1).split(b"*", 1)[0].decode("ascii", "replace")
         data = _word_bytes(match.group(2), match.group(3))
-        if data is None:
-            if defects is not None:
-                defects.append("undecodable encoded word in a header")
-            flush()
-            out.append(_text(between + match.group(0), None, hint, defects))
-        elif pending and _BLANK.fullmatch(between):
+        if pending and _BLANK.fullmatch(between):
             # White space between two encoded words is folding, not text (RFC 2047 section 6.2).
             if charset.lower() != pending_charset.lower():
                 flush()

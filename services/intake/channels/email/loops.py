@@ -11,6 +11,7 @@ from services.intake.channels.email.message import ACKNOWLEDGEMENT_HEADER
 # asks for at least 100, so 30 means the message has been going round in circles.
 MAX_RECEIVED = 30
 
+_AUTO_SUBMITTED = frozenset({"auto-replied", "auto-generated", "auto-notified"})
 _BOUNCE_SENDERS = frozenset(
     {"mailer-daemon", "mailerdaemon", "mail-daemon", "postmaster", "mail.delivery.system"}
 )
@@ -78,7 +79,7 @@ def automated_reason(
         return "bounce"
     auto_submitted = _first(headers, "auto-submitted").split(";", 1)[0].strip().lower()
     if auto_submitted and auto_submitted != "no":
-        return auto_submitted if auto_submitted.startswith("auto-") else "auto-submitted"
+        return auto_submitted if auto_submitted in _AUTO_SUBMITTED else "auto-submitted"
     return _auto_reply(headers) or _bulk(headers) or _by_subject(subject)
 
 

@@ -12,6 +12,7 @@ from email.utils import parseaddr, parsedate_to_datetime
 
 from services.intake.channels.email.charsets import decode
 from services.intake.channels.email.headers import (
+    decode_base64,
     decode_header,
     message_ids,
     parameters,
@@ -71,7 +72,7 @@ def _parse(raw: bytes) -> ParsedEmail:
     except RecursionError:
         message = _PARSER.parsebytes(raw, headersonly=True)
         defects.append("multipart nested too deeply to read; body kept as text")
-        body.texts = [_clean_text(decode(to_bytes(str(message.get_payload())), None, hint)[0])]
+        body.texts = [_clean_text(decode(_raw_payload(message), None, hint)[0])]
         body.attachments = []
     headers = _headers(message)
     subject = decode_header(_first(headers, "subject"), hint, defects)
@@ -120,12 +121,12 @@ class _Body:
         )
         if "/" not in content_type:
             content_type = part.get_content_type()
-        payload = part.get_payload()
+        payload = _sent_payload(part)
         if isinstance(payload, list):
             children = [child for child in payload if isinstance(child, Message)]
             self._container(part, content_type, children, depth)
         elif content_type.startswith("multipart/"):
-            self._salvage(payload, content_type, depth)
+            self._salvage(_raw_payload(part), content_type, depth)
         else:
             self._leaf(part, content_type, params, headers)
         self._note(part)
@@ -177,8 +178,7 @@ class _Body:
         self.texts.append("\n".join(lines) + "\n\n" + "\n\n".join(texts))
         self.attachments.extend(attachments)
 
-    def _salvage(self, payload: object, content_type: str, depth: int) -> None:
-        body = to_bytes(payload) if isinstance(payload, str) else b""
+    def _salvage(self, body: bytes, content_type: str, depth: int) -> None:
         guess = _DELIMITER.search(body)
         if guess:
             boundary = guess.group(1).removesuffix(b"--").replace(b'"', b"")
@@ -206,8 +206,7 @@ class _Body:
             _first(headers, "content-disposition"), self.hint, self.defects
         )
         filename = disposition_params.get("filename") or params.get("name") or ""
-        data = part.get_payload(decode=True)
-        data = data if isinstance(data, bytes) else b""
+        data = self._payload(part, headers)
         attached = disposition == "attachment" or (bool(filename) and disposition != "inline")
         if content_type in _BODY_TYPES and not attached:
             text, defect = decode(data, params.get("charset"), self.hint)
@@ -222,10 +221,35 @@ class _Body:
             name = filename or _default_name(content_type, len(self.attachments) + 1)
             self.attachments.append(ParsedAttachment(name, content_type, data))
 
+    def _payload(self, part: Message, headers: Headers) -> bytes:
+        if _first(headers, "content-transfer-encoding").strip().lower() == "base64":
+            # The stdlib gives up on base64 cut off mid-group and returns it undecoded.
+            payload = _sent_payload(part)
+            data, damaged = decode_base64(to_bytes(payload) if isinstance(payload, str) else b"")
+            if damaged:
+                self.defects.append("damaged base64: read as far as it goes")
+            return data
+        return _raw_payload(part)
+
     def _note(self, part: Message) -> None:
         for defect in part.defects:
             name = _CAMEL.sub(" ", type(defect).__name__).lower().removesuffix(" defect")
             self.defects.append(name)
+
+
+def _sent_payload(part: Message) -> object:
+    """The body as the parser stored it: sub-parts, or text with 8-bit bytes as surrogates.
+
+    `get_payload()` would decode 8-bit text by the part's charset label, and raises on labels
+    that are not even names.
+    """
+    return vars(part).get("_payload")
+
+
+def _raw_payload(part: Message) -> bytes:
+    """The body's bytes, quoted-printable decoded; `get_payload()` would decode 8-bit text."""
+    data = part.get_payload(decode=True)
+    return data if isinstance(data, bytes) else b""
 
 
 def _headers(part: Message) -> Headers:
