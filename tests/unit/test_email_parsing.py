@@ -334,6 +334,22 @@ def test_ids_lose_their_brackets_and_comments_and_repeat_once() -> None:
     assert email.reply_to == "reply.here@example.com"
 
 
+@pytest.mark.parametrize(
+    ("header", "name", "address"),
+    [
+        ("=?utf-8?B?546L5aWz5aOrIDxXYW5nQEV4YW1wbGUuY24+?=", "王女士", "wang@example.cn"),
+        ("a@b.cn, c@d.cn", None, "a@b.cn"),
+        ('"unterminated <A@B.cn>', None, "a@b.cn"),
+        ("MAILER-DAEMON (Mail Delivery System)", "Mail Delivery System", None),
+        ("Name only", None, None),
+    ],
+)
+def test_sender_from_messy_from_headers(header: str, name: str | None, address: str | None) -> None:
+    email = parse_email(f"From: {header}\r\n\r\nx".encode())
+
+    assert (email.sender_name, email.sender_address) == (name, address)
+
+
 def test_date_keeps_its_offset() -> None:
     sent = parsed("alias_x_gbk").sent_at
 

@@ -90,6 +90,8 @@ _SINGLE_BYTE = frozenset({"iso8859-1", "cp1252", "latin-1", "iso8859-15"})
 _NOT_ASCII_COMPATIBLE = frozenset(
     {"utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be", "utf-7"}
 )
+# Enough characters to judge a text by, without going through a long one character by character.
+_SAMPLE = 4000
 _SEVEN_BIT = frozenset({"hz", "utf-7", "iso2022_jp", "iso2022_kr", "iso2022_jp_2"})
 
 
@@ -135,7 +137,7 @@ def _mostly_gb2312(text: str) -> bool:
     try:
         text.encode("gb2312")
     except UnicodeEncodeError:
-        wide = [c for c in text if ord(c) > 0x7F]
+        wide = [c for c in text[:_SAMPLE] if ord(c) > 0x7F]
         outside = 0
         for char in wide:
             try:

@@ -76,7 +76,9 @@ def _parse(raw: bytes) -> ParsedEmail:
         body.attachments = []
     headers = _headers(message)
     subject = decode_header(_first(headers, "subject"), hint, defects)
-    sender_name, sender_address = _address(_first(headers, "from"), hint, defects)
+    sender_name, sender = _address(_first(headers, "from"), hint, defects)
+    # "MAILER-DAEMON" without a domain is no address to answer, but it still marks a bounce.
+    sender_address = sender if sender and "@" in sender else None
     content_type, params = parameters(_first(headers, "content-type"))
     message_id = message_ids(_first(headers, "message-id"))
     return ParsedEmail(
@@ -85,13 +87,13 @@ def _parse(raw: bytes) -> ParsedEmail:
         references=message_ids(" ".join(headers.get("references", ()))),
         sender_name=sender_name,
         sender_address=sender_address,
-        reply_to=_address(_first(headers, "reply-to"), hint, defects)[1],
+        reply_to=_reply_to(_first(headers, "reply-to"), hint, defects),
         subject=subject,
         sent_at=_date(_first(headers, "date"), defects),
         text="\n\n".join(text for text in body.texts if text),
         attachments=tuple(body.attachments),
         automated=automated_reason(
-            headers, content_type, params.get("report-type"), sender_address, subject
+            headers, content_type, params.get("report-type"), sender, subject
         ),
         defects=tuple(dict.fromkeys(defects)),
     )
@@ -269,12 +271,20 @@ def _address(value: str, hint: str | None, defects: list[str]) -> tuple[str | No
         return None, None
     name, address = parseaddr(value)
     if "@" not in address:
+        # Some mailers encode the whole "Name <address>" as one encoded word.
+        name, address = parseaddr(decode_header(value, hint))
+    if not _ADDRESS.fullmatch(address):
         found = _ADDRESS.search(value)
         address = found.group(0) if found else address
     if not address.isascii():
         address = decode(to_bytes(address), None, hint)[0]
     address = single_line(address).strip("<>").lower()
     return decode_header(name, hint, defects).strip("\"' ") or None, address or None
+
+
+def _reply_to(value: str, hint: str | None, defects: list[str]) -> str | None:
+    address = _address(value, hint, defects)[1]
+    return address if address and "@" in address else None
 
 
 def _date(value: str, defects: list[str]) -> datetime | None:
