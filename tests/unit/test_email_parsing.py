@@ -389,6 +389,8 @@ def test_reply_loses_the_message_it_quotes(name: str, reply: str) -> None:
     ("text", "reply"),
     [
         ("新情况\n-----原始邮件-----\n发件人: 民情", "新情况"),
+        ("新情况\n\n-----邮件原件-----\n发件人: 民情", "新情况"),
+        ("新情況\n----- 原始郵件 -----\n寄件者: 民情", "新情況"),
         ("新情况\n------------------ Original ------------------\nFrom: x", "新情况"),
         ("Still dark.\n-----Original Message-----\nFrom: Minqing", "Still dark."),
         ("新情况\nFrom: 民情 <a@b.cn>\nSent: Friday\nSubject: x", "新情况"),

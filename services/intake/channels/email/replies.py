@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 
-# Lines where a client starts quoting: Outlook and Foxmail separators in Chinese and English,
-# QQ Mail's "原始邮件" banner, Apple Mail / 163 "在 … 写道：", Gmail "… 于 … 写道：" and
-# "On … wrote:".
+# Lines where a client starts quoting: Outlook ("邮件原件") and Foxmail separators in Chinese and
+# English, QQ Mail's "原始邮件" banner, Apple Mail / 163 "在 … 写道：", Gmail "… 于 … 写道："
+# and "On … wrote:".
 _SEPARATOR = re.compile(
-    r"^(?:-{2,}|—{2,}|={2,})\s*(?:原始邮件|原邮件|回复的原邮件|original message|original|"
-    r"reply message|回复邮件)\s*(?:-{2,}|—{2,}|={2,})$",
+    r"^(?:-{2,}|—{2,}|={2,})\s*"
+    r"(?:原始邮件|原始郵件|邮件原件|郵件原件|原邮件|回复的原邮件|回复邮件|"
+    r"original message|original|reply message)"
+    r"\s*(?:-{2,}|—{2,}|={2,})$",
     re.IGNORECASE,
 )
 _UNDERSCORES = re.compile(r"^_{10,}$")
