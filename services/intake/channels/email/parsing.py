@@ -64,16 +64,14 @@ def _parse(raw: bytes) -> ParsedEmail:
     found = _CHARSET.search(raw, 0, 65536)
     hint = found.group(1).decode("ascii") if found else None
     body = _Body(hint, defects)
-    try:
-        if raw.count(b"ultipart/") > MAX_MULTIPARTS:
-            raise RecursionError
-        message = _PARSER.parsebytes(raw)
-        body.walk(message, 0)
-    except RecursionError:
-        message = _PARSER.parsebytes(raw, headersonly=True)
-        defects.append("multipart nested too deeply to read; body kept as text")
-        body.texts = [_clean_text(decode(_raw_payload(message), None, hint)[0])]
-        body.attachments = []
+    if raw.count(b"ultipart/") > MAX_MULTIPARTS:
+        message = body.flat(raw)
+    else:
+        try:
+            message = _PARSER.parsebytes(raw)
+            body.walk(message, 0)
+        except RecursionError:
+            message = body.flat(raw)
     headers = _headers(message)
     subject = decode_header(_first(headers, "subject"), hint, defects)
     sender_name, sender = _address(_first(headers, "from"), hint, defects)
@@ -108,6 +106,14 @@ class _Body:
         self.texts: list[str] = []
         self.attachments: list[ParsedAttachment] = []
         self.parts = 0
+
+    def flat(self, raw: bytes) -> Message:
+        """The headers, and the whole body as text: for structures too deep to walk."""
+        message = _PARSER.parsebytes(raw, headersonly=True)
+        self.defects.append("multipart nested too deeply to read; body kept as text")
+        self.texts = [_clean_text(decode(_raw_payload(message), None, self.hint)[0])]
+        self.attachments = []
+        return message
 
     def walk(self, part: Message, depth: int) -> None:
         self.parts += 1
