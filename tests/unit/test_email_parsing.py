@@ -192,6 +192,8 @@ EXPECTED: dict[str, Expected] = {
     "reply_163_wrote_line": person(ACK_REPLY, "zhaogang@163.com", "噪音问题昨晚依旧"),
     "reply_gmail_english_wrote_wrapped": person(ACK_REPLY, "citizen@gmail.com", "still broken"),
     "reply_outlook_from_sent_block": person(ACK_REPLY, "chen@company.com.cn", "已经疏通"),
+    "reply_qq_mail_html_only": person(ACK_REPLY, "123456789@qq.com", "垃圾今天还没清走"),
+    "reply_outlook_html_from_sent_block": person(ACK_REPLY, "chen@company.com.cn", "有人在家"),
     # Mail no person wrote
     "bounce_postfix_dsn": person(
         "Undelivered Mail Returned to Sender",
@@ -379,6 +381,8 @@ def test_truncated_attachment_keeps_what_arrived() -> None:
         ("reply_163_wrote_line", "噪音问题昨晚依旧。"),
         ("reply_gmail_english_wrote_wrapped", "The light is still broken."),
         ("reply_outlook_from_sent_block", "下水道今天已经疏通，谢谢。"),
+        ("reply_qq_mail_html_only", "垃圾今天还没清走。"),
+        ("reply_outlook_html_from_sent_block", "好的，明天上午有人在家。"),
     ],
 )
 def test_reply_loses_the_message_it_quotes(name: str, reply: str) -> None:

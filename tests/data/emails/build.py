@@ -935,7 +935,9 @@ def _empty() -> bytes:
 ACK_ID = "ack-20240105-000001@minqing.example.gov.cn"
 
 
-def reply(name: str, sender: str, body: str, charset: str = "utf-8") -> bytes:
+def reply(
+    name: str, sender: str, body: str, charset: str = "utf-8", subtype: str = "plain"
+) -> bytes:
     return message(
         common(
             word("回复：您的诉求已受理，编号20240105-000001", charset),
@@ -943,7 +945,7 @@ def reply(name: str, sender: str, body: str, charset: str = "utf-8") -> bytes:
             f"{name}@example.cn",
             ("In-Reply-To", f"<{ACK_ID}>"),
             ("References", f"<{ACK_ID}>"),
-            ("Content-Type", f"text/plain; charset={charset}"),
+            ("Content-Type", f"text/{subtype}; charset={charset}"),
             ("Content-Transfer-Encoding", "base64"),
         ),
         b64(body.replace("\n", "\r\n").encode(charset)),
@@ -1010,6 +1012,43 @@ def _reply_outlook() -> bytes:
         "发送时间: 2024年1月5日 10:00\n"
         "主题: 您的诉求已受理\n",
         "gb2312",
+    )
+
+
+@email("reply_qq_mail_html_only")
+def _reply_qq_html() -> bytes:
+    return reply(
+        "replyqqhtml",
+        "123456789@qq.com",
+        '<meta http-equiv="Content-Type" content="text/html; charset=GB18030">'
+        "<div>垃圾今天还没清走。</div><div><br></div>"
+        '<div style="font-size: 12px;font-family: Arial Narrow;padding:2px 0 2px 0;">'
+        "------------------&nbsp;原始邮件&nbsp;------------------</div>"
+        '<div style="font-size: 12px;background:#efefef;padding:8px;">'
+        '<div><b>发件人:</b>&nbsp;"民情12345"&lt;12345@minqing.example.gov.cn&gt;;</div>'
+        "<div><b>发送时间:</b>&nbsp;2024年1月5日(星期五) 上午10:00</div></div>"
+        "<div>您的诉求已受理。</div>",
+        "gb18030",
+        "html",
+    )
+
+
+@email("reply_outlook_html_from_sent_block")
+def _reply_outlook_html() -> bytes:
+    return reply(
+        "replyoutlookhtml",
+        "chen@company.com.cn",
+        "<html><head><style>p.MsoNormal{margin:0}</style></head><body>"
+        "<p class=MsoNormal>好的，明天上午有人在家。<o:p></o:p></p>"
+        "<p class=MsoNormal><o:p>&nbsp;</o:p></p>"
+        "<div style='border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm'>"
+        "<p class=MsoNormal><b>发件人<span lang=EN-US>:</span></b><span lang=EN-US> 民情12345 "
+        "&lt;12345@minqing.example.gov.cn&gt; <br></span><b>发送时间<span lang=EN-US>:"
+        "</span></b><span lang=EN-US> 2024年1月5日 10:00<br></span><b>主题<span lang=EN-US>:"
+        "</span></b> 您的诉求已受理</p></div><p class=MsoNormal>您的诉求已受理。</p>"
+        "</body></html>",
+        "gb2312",
+        "html",
     )
 
 
