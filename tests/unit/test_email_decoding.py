@@ -79,6 +79,21 @@ def test_hint_reads_unlabelled_bytes_first() -> None:
     assert decode("路燈".encode("big5"), None, hint="big5")[0] == "路燈"
 
 
+def test_a_latin1_hint_does_not_turn_gbk_headers_into_mojibake() -> None:
+    assert decode("路灯坏了".encode("gbk"), None, hint="iso-8859-1") == ("路灯坏了", None)
+
+
+def test_an_unknown_label_falls_back_on_the_hint() -> None:
+    text, defect = decode("路燈".encode("big5"), "x-weird", hint="big5")
+
+    assert text == "路燈"
+    assert defect == "unknown charset 'x-weird'; read as big5hkscs"
+
+
+def test_utf16_is_read_even_when_every_character_is_ascii() -> None:
+    assert decode("hi".encode("utf-16"), "utf-16") == ("hi", None)
+
+
 @pytest.mark.parametrize("label", ["x-unknown", "base64", "zlib", "rot13", "undefined", "a\x00b"])
 def test_labels_that_name_no_text_charset_are_unknown(label: str) -> None:
     text, defect = decode(TEXT.encode("gbk"), label)

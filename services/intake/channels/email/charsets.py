@@ -151,43 +151,37 @@ def _mostly_gb2312(text: str) -> bool:
 def decode(data: bytes, label: str | None, hint: str | None = None) -> tuple[str, str | None]:
     """`data` as text, and a note when `label` was unknown or wrong; never raises.
 
-    Tries the declared charset (UTF-8 first when the bytes are valid UTF-8, since a stray
-    label is far likelier than GB or Big5 text that happens to be valid UTF-8), then `hint`
-    (e.g. the message's own charset, for raw 8-bit headers), then UTF-8, GB18030 and Big5,
-    and finally replaces what no charset could read.
+    Valid UTF-8 is read as UTF-8 whatever the label says, since a stray label is far likelier
+    than GB or Big5 text that happens to be valid UTF-8. Otherwise the declared charset (or,
+    without a usable label, `hint`: the message's own charset, for raw 8-bit headers), then
+    GB18030 and Big5, and finally what no charset could read is replaced.
     """
     declared = codecs_for(label)
     unknown = f"unknown charset {label!r}" if label and not declared else None
+    if declared and declared[0] in _NOT_ASCII_COMPATIBLE:
+        text = _strict(data, declared[0])
+        if text is not None:
+            return text, None
+        return data.decode(declared[0], "replace"), f"text is not valid {label!r}"
     if data.isascii():
         if declared and declared[0] in _SEVEN_BIT:
             text = _strict(data, declared[0])
             if text is not None:
                 return text, None
         return data.decode("ascii"), unknown
-    if declared and declared[0] in _NOT_ASCII_COMPATIBLE:
-        text = _strict(data, declared[0])
-        if text is not None:
-            return text, None
-        return data.decode(declared[0], "replace"), f"text is not valid {label!r}"
-
     text = _strict(data, "utf-8")
     if text is not None:
         return text, unknown
 
-    single_byte = bool(declared) and declared[0] in _SINGLE_BYTE
-    if single_byte and _looks_like_gb(data):
-        return data.decode("gb18030"), f"text labelled {label!r} read as gb18030"
-    if not single_byte:
-        for codec in declared:
-            text = _strict(data, codec)
-            if text is not None:
-                return text, unknown
-    for codec in codecs_for(hint):
+    candidates = declared or tuple(c for c in codecs_for(hint) if c not in _NOT_ASCII_COMPATIBLE)
+    if candidates and candidates[0] in _SINGLE_BYTE:
+        if _looks_like_gb(data):
+            return data.decode("gb18030"), _mislabelled(label, "gb18030", unknown)
+        return data.decode(candidates[0], "replace"), unknown
+    for codec in candidates:
         text = _strict(data, codec)
         if text is not None:
-            return text, _mislabelled(label, codec, unknown)
-    if single_byte:
-        return data.decode(declared[0], "replace"), None
+            return text, unknown if declared else _mislabelled(label, codec, unknown)
 
     gb = _strict(data, "gb18030")
     if gb is not None and _mostly_gb2312(gb):
