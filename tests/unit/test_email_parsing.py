@@ -239,7 +239,7 @@ EXPECTED: dict[str, Expected] = {
     "vacation_exchange_oof": person(
         "自动答复: 您的诉求已受理", "leader@example.gov.cn", VACATION, automated="auto-generated"
     ),
-    "vacation_x_autoreply_coremail": person(
+    "vacation_x_autoreply_yes": person(
         "自动回复：您的诉求已受理", "leader@example.gov.cn", VACATION, automated="auto-replied"
     ),
     "vacation_subject_only": person(

@@ -1198,11 +1198,9 @@ def _exchange_oof() -> bytes:
     )
 
 
-@email("vacation_x_autoreply_coremail")
-def _coremail_vacation() -> bytes:
-    return auto(
-        "coremailvacation", word("自动回复：您的诉求已受理", "utf-8"), ("X-Autoreply", "yes")
-    )
+@email("vacation_x_autoreply_yes")
+def _x_autoreply_vacation() -> bytes:
+    return auto("xautoreply", word("自动回复：您的诉求已受理", "utf-8"), ("X-Autoreply", "yes"))
 
 
 @email("vacation_subject_only")

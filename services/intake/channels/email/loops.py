@@ -15,8 +15,8 @@ _AUTO_SUBMITTED = frozenset({"auto-replied", "auto-generated", "auto-notified"})
 _BOUNCE_SENDERS = frozenset(
     {"mailer-daemon", "mailerdaemon", "mail-daemon", "postmaster", "mail.delivery.system"}
 )
-# Headers whose mere presence marks an auto-responder: vacation programs, Coremail, FirstClass,
-# cPanel, Zimbra and various webmails use one or another.
+# Headers whose mere presence marks an auto-responder: vacation programs and webmail
+# auto-reply features each set one or another of them.
 _AUTO_REPLY_HEADERS = (
     "x-autoreply",
     "x-autorespond",
