@@ -222,8 +222,10 @@ def test_after_the_department_resolves_it_the_citizen_rates_the_result(
     phone.find_element(By.ID, "text").send_keys("今天早上又看到超载，补充一张照片")
     phone.find_element(By.ID, "material-files").send_keys(str(attachment))
     submit(phone, "#material form")
-    WebDriverWait(phone, 15).until(lambda d: "sent=material" in d.current_url)
+    WebDriverWait(phone, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, "p.notice"))
+    assert text_of(phone, "p.notice") == "补充材料已收到，已转交承办部门。"
     assert "补充材料" in timeline(phone)[-1]
+    assert "sent=" not in phone.current_url, "a refresh would not repeat the notice"
 
     reply = "经核查，校车超载属实，已责令运营方整改，并安排每日上学时段专人检查。"
     case_id = case_id_of(served.database_url, number)
@@ -237,7 +239,8 @@ def test_after_the_department_resolves_it_the_citizen_rates_the_result(
     phone.find_element(By.CSS_SELECTOR, "#rate input[value=basically-satisfied]").click()
     phone.find_element(By.ID, "comment").send_keys("处理及时，希望长期坚持检查")
     submit(phone, "#rate form")
-    WebDriverWait(phone, 15).until(lambda d: "sent=rating" in d.current_url)
+    WebDriverWait(phone, 15).until(lambda d: d.find_elements(By.ID, "rated"))
+    assert text_of(phone, "p.notice") == "感谢您的评价。"
     assert "基本满意" in text_of(phone, "#rated")
     assert "已评价" in timeline(phone)[-1]
     assert not phone.find_elements(By.ID, "rate")

@@ -677,9 +677,11 @@ def _open(secret_key: str, purpose: str, sealed: str | None) -> dict[str, str] |
 
 
 def _messages(errors: Mapping[str, InvalidValue | str], language: Language) -> dict[str, str]:
+    """Each field's message in `language`, in the order the form shows the fields."""
+    order = {field: place for place, field in enumerate(_FIELD_LABELS)}
     return {
         field: error.text(language) if isinstance(error, InvalidValue) else error
-        for field, error in errors.items()
+        for field, error in sorted(errors.items(), key=lambda item: order.get(item[0], -1))
     }
 
 
