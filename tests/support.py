@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from services.intake.submissions import Receipt, Submission, accept
 from services.kernel.bus import EVENTS_EXCHANGE, Bus, Destination, Outgoing, Publisher
 from services.kernel.config import SERVICE_NAMES
 from services.kernel.events import Envelope
-from services.kernel.events.contracts import CaseAssigned, Contact
+from services.kernel.events.contracts import CaseAssigned, CaseResolved, Contact
 from services.kernel.runtime import ServiceRuntime
 
 POSTGRES_URL = os.environ.get("MINQING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
@@ -291,3 +291,30 @@ def accept_cases(runtime: ServiceRuntime, secret_key: str, count: int) -> list[R
     submission = Submission("web", "complaint", "校车超载", None, None, contact)
     with runtime.work() as work:
         return [accept(work, submission, secret_key) for _ in range(count)]
+
+
+def resolved(case_id: uuid.UUID, tracking_no: str, reply: str) -> Envelope:
+    """`case.resolved` as routing will publish it when a department resolves the case."""
+    return CaseResolved(
+        case_id=case_id,
+        tracking_no=tracking_no,
+        work_order_id=uuid.uuid4(),
+        department_code="edu",
+        department_name="县教育局",
+        reply=reply,
+        resolved_at=datetime.now().astimezone(),
+    ).envelope(producer="routing", case_id=case_id)
+
+
+def case_id_of(database_url: str, tracking_no: str) -> uuid.UUID:
+    """The id intake gave the case with `tracking_no` (a MINQING_DATABASE_URL template)."""
+    url = database_url.format(service="intake").replace("postgresql://", "postgresql+psycopg://")
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(
+                text("SELECT id FROM cases WHERE tracking_no = :no"), {"no": tracking_no}
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    return found if isinstance(found, uuid.UUID) else uuid.UUID(str(found))

@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from services.intake import domain, knowledge
-from services.intake.channels import hotline, visit, web
+from services.intake import domain, follow_up, knowledge
+from services.intake.channels import hotline, portal, visit, web
 from services.intake.deps import IntakeWork, Limits
 from services.intake.models import Case, CatalogueCategory
 from services.kernel.http import SettingsDep
@@ -19,7 +19,16 @@ from services.kernel.language import preferred_language
 
 citizen_view = APIRouter(tags=["intake"])
 catalogue = APIRouter(tags=["intake"])
-routers = [web.router, citizen_view, catalogue, hotline.router, visit.router, knowledge.router]
+routers = [
+    web.router,
+    citizen_view,
+    catalogue,
+    follow_up.router,
+    portal.router,
+    hotline.router,
+    visit.router,
+    knowledge.router,
+]
 
 
 class TimelineItem(BaseModel):

@@ -20,13 +20,15 @@ _PHONE_NOISE = re.compile(r"[\s\-()]")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$")
 
 # What the citizen sees, in the order a case moves through them.
-STATUSES = ("received", "awaiting_dispatch", "dispatched", "answered")
+STATUSES = ("received", "awaiting_dispatch", "dispatched", "resolved", "answered")
 STATUS_LABELS = {
-    # A timeline entry, not a status: the case stays where it was.
+    # Timeline entries, not statuses: the case stays where it was.
     "supplemented": "补充材料",
+    "rated": "已评价",
     "received": "已受理",
     "awaiting_dispatch": "待派单",
     "dispatched": "已派单",
+    "resolved": "已办结",
     "answered": "已当场答复",
 }
 

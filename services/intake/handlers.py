@@ -9,11 +9,12 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from services.intake import domain
-from services.intake.models import Case, CatalogueCategory, TimelineEntry
+from services.intake.models import Case, CatalogueCategory, Resolution, TimelineEntry
 from services.kernel.consumer import RetryLater, Subscriptions
 from services.kernel.events.contracts import (
     CaseAssigned,
     CasePendingDispatch,
+    CaseResolved,
     CataloguePublished,
 )
 from services.kernel.work import Work
@@ -77,3 +78,38 @@ def catalogue_categories(
                 ),
             )
     return list(rows.values())
+
+
+RESOLVED = "resolved"
+# What the timeline shows of the reply; the whole reply is kept with the resolution.
+_REPLY_NOTE_LENGTH = 500
+
+
+@subscriptions.subscribe(CaseResolved)
+def record_resolution(event: CaseResolved, work: Work) -> None:
+    """The department's answer reaches the citizen's view; the case may now be rated."""
+    case = work.session.get(Case, event.case_id)
+    if case is None:
+        raise RetryLater(f"case {event.case_id} is not in intake's database")
+    reply = event.reply
+    note = reply if len(reply) <= _REPLY_NOTE_LENGTH else reply[: _REPLY_NOTE_LENGTH - 1] + "…"
+    work.session.add_all(
+        [
+            Resolution(
+                case_id=case.id,
+                work_order_id=event.work_order_id,
+                department_code=event.department_code,
+                department_name=event.department_name,
+                reply=reply,
+                resolved_at=event.resolved_at,
+            ),
+            TimelineEntry(
+                case_id=case.id, occurred_at=event.resolved_at, status=RESOLVED, note=note
+            ),
+        ]
+    )
+    case.department_code = event.department_code
+    case.department_name = event.department_name
+    if domain.advances(case.status, RESOLVED):
+        case.status = RESOLVED
+        case.updated_at = event.resolved_at

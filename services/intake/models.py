@@ -246,3 +246,29 @@ class VisitCase(Base):
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), unique=True)
 
     case: Mapped[Case] = relationship()
+
+
+class Resolution(Base):
+    """A department's answer to the citizen when it resolved the case (from `case.resolved`)."""
+
+    __tablename__ = "resolutions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    work_order_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    department_code: Mapped[str] = mapped_column(String(40))
+    department_name: Mapped[str] = mapped_column(String(100))
+    reply: Mapped[str] = mapped_column(Text)
+    resolved_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Rating(Base):
+    """The citizen's rating of a resolved case; one per case."""
+
+    __tablename__ = "ratings"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    rating: Mapped[str] = mapped_column(String(30))
+    comment: Mapped[str | None] = mapped_column(String(500))
+    channel: Mapped[str] = mapped_column(String(20))
+    rated_at: Mapped[datetime] = mapped_column(UtcDateTime)

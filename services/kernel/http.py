@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
@@ -29,6 +32,7 @@ from services.kernel.telemetry import HTTP_DURATION, HTTP_REQUESTS
 from services.kernel.work import Work
 
 MAX_BODY_BYTES = 1024 * 1024
+_BODY_ALLOWANCE = "minqing_max_body_bytes"
 # Requests inside the app at once, each on one thread for sync endpoints; the rest wait their
 # turn in the event loop. A request holds its database connection across several thread hops
 # (run the endpoint, then commit), so letting more in than there are threads
@@ -36,7 +40,36 @@ MAX_BODY_BYTES = 1024 * 1024
 HTTP_THREADS = 16
 
 WorkOpener = Callable[[str], AbstractContextManager[Work]]
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 ReadinessCheck = Callable[[], bool]
+
+
+def allow_body(max_bytes: int) -> Callable[[Endpoint], Endpoint]:
+    """Let the route whose endpoint this marks take bodies up to `max_bytes` (file uploads)."""
+
+    def mark(endpoint: Endpoint) -> Endpoint:
+        setattr(endpoint, _BODY_ALLOWANCE, max_bytes)
+        return endpoint
+
+    return mark
+
+
+def _body_allowances(routers: Sequence[APIRouter]) -> list[_Allowance]:
+    """The routes marked with `allow_body`, each as its path pattern, methods and allowance."""
+    return [
+        _Allowance(route.path_regex, frozenset(route.methods or ()), allowance)
+        for router in routers
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        and (allowance := getattr(route.endpoint, _BODY_ALLOWANCE, None)) is not None
+    ]
+
+
+@dataclass(frozen=True)
+class _Allowance:
+    path: re.Pattern[str]
+    methods: frozenset[str]
+    max_bytes: int
 
 
 def unit_of_work_for(service: str) -> Callable[[Request], AsyncIterator[Work]]:
@@ -84,7 +117,7 @@ def create_app(
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_middleware(_BodyLimit)
+    app.add_middleware(_BodyLimit, allowances=_body_allowances(routers))
     app.add_middleware(_Admission, limit=HTTP_THREADS)
     app.add_middleware(_RequestMetrics)
 
@@ -157,38 +190,57 @@ class _Admission(_HttpMiddleware):
 
 
 class _BodyLimit(_HttpMiddleware):
-    """Refuses request bodies over MAX_BODY_BYTES before they are read into memory."""
+    """Refuses request bodies over their route's allowance before they are read into memory.
+
+    Every route takes MAX_BODY_BYTES unless marked with `allow_body`. The allowances are looked up
+    only for a body over that default, so an ordinary request pays nothing for them.
+    """
+
+    def __init__(self, app: ASGIApp, allowances: Sequence[_Allowance]) -> None:
+        super().__init__(app)
+        self._allowances = tuple(allowances)
+
+    def allowance(self, scope: Scope) -> int:
+        for allowed in self._allowances:
+            if scope["method"] in allowed.methods and allowed.path.match(scope["path"]):
+                return allowed.max_bytes
+        return MAX_BODY_BYTES
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limit, looked_up = MAX_BODY_BYTES, False
         length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            await _too_large(scope)(scope, receive, send)
-            return
+        if length is not None and length.isdigit() and int(length) > limit:
+            limit, looked_up = self.allowance(scope), True
+            if int(length) > limit:
+                await _too_large(scope, limit)(scope, receive, send)
+                return
         received = 0
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, limit, looked_up
             message = await receive()
             received += len(message.get("body", b""))
-            if received > MAX_BODY_BYTES:
+            if received > limit and not looked_up:
+                limit, looked_up = self.allowance(scope), True
+            if received > limit:
                 raise _TooLarge
             return message
 
         try:
             await self.app(scope, limited_receive, send)
         except _TooLarge:
-            await _too_large(scope)(scope, receive, send)
+            await _too_large(scope, limit)(scope, receive, send)
 
 
 class _TooLarge(Exception):
     pass
 
 
-def _too_large(scope: Scope) -> JSONResponse:
+def _too_large(scope: Scope, limit: int) -> JSONResponse:
     accept_language = dict(scope["headers"]).get(b"accept-language", b"").decode("latin-1")
-    message = InvalidValue(
-        f"larger than {MAX_BODY_BYTES} bytes", f"超过 {MAX_BODY_BYTES} 字节"
-    ).text(preferred_language(accept_language))
+    message = InvalidValue(f"larger than {limit} bytes", f"超过 {limit} 字节").text(
+        preferred_language(accept_language)
+    )
     error = {"field": "body", "message": message, "type": "too_large"}
     return JSONResponse({"detail": [error]}, status_code=413)
 

@@ -157,3 +157,32 @@ class CaseSupplemented(Event):
     text: str
     attachments: int = Field(description="how many files came with it")
     supplemented_at: datetime
+
+
+@event("case.resolved", 1)
+class CaseResolved(Event):
+    """A department resolved its work order (办结) and answered the citizen."""
+
+    case_id: uuid.UUID
+    tracking_no: str
+    work_order_id: uuid.UUID
+    department_code: str
+    department_name: str
+    reply: str = Field(description="the department's answer to the citizen")
+    resolved_at: datetime
+
+
+RatingValue = Literal["satisfied", "basically-satisfied", "dissatisfied"]
+
+
+@event("case.rated", 1)
+class CaseRated(Event):
+    """The citizen rated how their resolved case was handled (评价); once per case."""
+
+    case_id: uuid.UUID
+    tracking_no: str
+    channel: Channel = Field(description="where the citizen rated it")
+    rating: RatingValue
+    comment: str | None
+    department_code: str | None = Field(description="the department that resolved the case")
+    rated_at: datetime
