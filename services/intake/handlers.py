@@ -8,12 +8,13 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from services.intake import domain
+from services.intake import domain, duplicates
 from services.intake.models import Case, CatalogueCategory, TimelineEntry
 from services.kernel.consumer import RetryLater, Subscriptions
 from services.kernel.events.contracts import (
     CaseAssigned,
     CasePendingDispatch,
+    CaseSubmitted,
     CataloguePublished,
 )
 from services.kernel.work import Work
@@ -77,3 +78,10 @@ def catalogue_categories(
                 ),
             )
     return list(rows.values())
+
+
+@subscriptions.subscribe(CaseSubmitted)
+def flag_duplicates(event: CaseSubmitted, work: Work) -> None:
+    """Link a new case to the recent ones it may repeat: off the request path, on intake's own
+    event, so comparing with a week of cases never slows a submission."""
+    duplicates.flag(work, event.case_id)
