@@ -145,9 +145,10 @@ def database_text(url: str) -> str:
 
 
 def rows(url: str, statement: str) -> list[tuple[Any, ...]]:
+    """The rows `statement` returns, committed (it may change what it returns)."""
     engine = create_engine(url)
     try:
-        with engine.connect() as connection:
+        with engine.begin() as connection:
             return [tuple(r) for r in connection.execute(text(statement))]
     finally:
         engine.dispose()
