@@ -8,9 +8,10 @@ fingerprints (fingerprints.py), so a tip-off's sealed reporter is matched withou
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel
@@ -41,7 +42,10 @@ SIMILAR_TEXT = 0.3
 # are typically off by tens of metres, and two matters 500 m apart are rarely one.
 NEAR_METRES = 200.0
 # Enough for a busy category in a county's week; the newest are compared first.
-MAX_CANDIDATES = 300
+MAX_CANDIDATES = 200
+# Links a case gets at most, the strongest: a citizen who writes ten times in a week needs one
+# decision from the dispatcher, not forty-five.
+MAX_LINKS = 3
 # Statuses whose cases are no longer worked on their own, so nothing is linked to them.
 _NOT_LINKED = ("answered", "merged")
 
@@ -90,61 +94,104 @@ def _equal(left: str | None, right: str | None) -> bool:
     return left is not None and left == right
 
 
-def facts_of(case: Case) -> Facts:
-    return Facts(
-        description=case.description,
-        sealed=case.sealed_contact is not None,
-        phone_fingerprint=case.phone_fingerprint,
-        email_fingerprint=case.email_fingerprint,
-        category=case.category,
-        place=Place(case.address, case.lat, case.lon),
+@dataclass(frozen=True)
+class Candidate:
+    """A case as detection reads it."""
+
+    case_id: uuid.UUID
+    tracking_no: str
+    submitted_at: datetime
+    status: str
+    facts: Facts
+
+
+def strongest(
+    found: list[tuple[Candidate, Match]], limit: int = MAX_LINKS
+) -> list[tuple[Candidate, Match]]:
+    """The best `limit` matches: same contact first, then the most alike, then the earliest."""
+    return sorted(
+        found,
+        key=lambda f: (f[1].reason != "same-contact", -f[1].score, f[0].submitted_at),
+    )[:limit]
+
+
+# Only what detection compares, not whole rows: a busy category's week is many cases.
+_COLUMNS = (
+    Case.id,
+    Case.tracking_no,
+    Case.submitted_at,
+    Case.status,
+    Case.description,
+    Case.sealed_contact.is_not(None),
+    Case.phone_fingerprint,
+    Case.email_fingerprint,
+    Case.category,
+    Case.address,
+    Case.lat,
+    Case.lon,
+)
+
+
+def _candidate(row: Sequence[Any]) -> Candidate:
+    case_id, tracking_no, submitted_at, status, description, sealed, phone, email, *place = row
+    category, address, lat, lon = place
+    return Candidate(
+        case_id,
+        tracking_no,
+        submitted_at,
+        status,
+        Facts(description, bool(sealed), phone, email, category, Place(address, lat, lon)),
     )
 
 
 def flag(work: Work, case_id: uuid.UUID) -> None:
     """Link the case to the week's cases it may repeat, and tell the other services of each."""
     session = work.session
-    case = session.get(Case, case_id)
-    if case is None:
+    row = session.execute(select(*_COLUMNS).where(Case.id == case_id)).first()
+    if row is None:
         raise RetryLater(f"case {case_id} is not in intake's database")
+    case = _candidate(row)
+    facts = case.facts
     if case.status in _NOT_LINKED:
         return
     shares: list[ColumnElement[bool]] = []
-    if case.phone_fingerprint is not None:
-        shares.append(Case.phone_fingerprint == case.phone_fingerprint)
-    if case.email_fingerprint is not None:
-        shares.append(Case.email_fingerprint == case.email_fingerprint)
-    if case.category is not None and (case.address or case.lat is not None):
-        shares.append(Case.category == case.category)
+    if facts.phone_fingerprint is not None:
+        shares.append(Case.phone_fingerprint == facts.phone_fingerprint)
+    if facts.email_fingerprint is not None:
+        shares.append(Case.email_fingerprint == facts.email_fingerprint)
+    if facts.category is not None and (facts.place.address or facts.place.point):
+        shares.append(Case.category == facts.category)
     if not shares:
         return
-    others = session.scalars(
-        select(Case)
+    others = session.execute(
+        select(*_COLUMNS)
         .where(
             or_(*shares),
-            Case.id != case.id,
+            Case.id != case_id,
             Case.submitted_at.between(case.submitted_at - WINDOW, case.submitted_at + WINDOW),
             Case.status.not_in(_NOT_LINKED),
         )
         .order_by(Case.submitted_at.desc())
         .limit(MAX_CANDIDATES)
     )
-    facts = facts_of(case)
-    for other in others:
-        match = judge(facts, facts_of(other))
+    found = []
+    for other in map(_candidate, others):
+        match = judge(facts, other.facts)
         if match is not None:
-            _link(work, case, other, match)
+            found.append((other, match))
+    for other, match in strongest(found):
+        _link(work, case, other, match)
 
 
-def _link(work: Work, case: Case, other: Case, match: Match) -> None:
+def _link(work: Work, case: Candidate, other: Candidate, match: Match) -> None:
     # The later case is the possible duplicate of the earlier, whichever was checked first.
     older, newer = sorted((case, other), key=lambda c: (c.submitted_at, c.tracking_no))
     session = work.session
     inserted = session.execute(
         upsert_insert(session.get_bind())(DuplicateLink)
         .values(
-            case_id=newer.id,
-            candidate_case_id=older.id,
+            case_id=newer.case_id,
+            candidate_case_id=older.case_id,
             reason=match.reason,
             score=match.score,
             status=OPEN,
@@ -157,14 +204,14 @@ def _link(work: Work, case: Case, other: Case, match: Match) -> None:
         return
     work.publish(
         CaseDuplicateSuspected(
-            case_id=newer.id,
+            case_id=newer.case_id,
             tracking_no=newer.tracking_no,
-            candidate_case_id=older.id,
+            candidate_case_id=older.case_id,
             candidate_tracking_no=older.tracking_no,
             reason=match.reason,
             score=match.score,
         ),
-        case_id=newer.id,
+        case_id=newer.case_id,
     )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -72,6 +73,10 @@ class Case(Base):
     timeline: Mapped[list[TimelineEntry]] = relationship(
         order_by="TimelineEntry.id", back_populates="case"
     )
+
+
+# Duplicate detection reads a category's cases of one week.
+Index("ix_cases_category_submitted_at", Case.category, Case.submitted_at)
 
 
 class TimelineEntry(Base):

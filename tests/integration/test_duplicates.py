@@ -235,3 +235,15 @@ def test_a_dismissed_link_leaves_the_list_and_cannot_be_dismissed_twice(intake: 
     assert httpx.post(url, headers=DISPATCHER).status_code == 409
     missing = f"{intake.url('intake')}/api/v1/duplicates/999999/dismiss"
     assert httpx.post(missing, headers=DISPATCHER).status_code == 404
+
+
+def test_a_citizen_writing_again_and_again_gets_a_few_links_per_case_not_one_per_pair(
+    intake: Stack,
+) -> None:
+    sent = [submit_checked(intake, case(LAMP, "13700000061")) for _ in range(6)]
+    found = pairs(intake, *sent)
+    assert {newer for newer, _, _ in found} == set(sent[1:])
+    for newer in sent[1:]:
+        candidates = {older for case_no, older, _ in found if case_no == newer}
+        # The earliest cases, the ones the dispatcher would merge into.
+        assert candidates == set(sent[: min(3, sent.index(newer))])

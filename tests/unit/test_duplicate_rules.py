@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
+from datetime import UTC, datetime
 
-from services.intake.duplicates import Facts, Match, judge
+from services.intake.duplicates import Candidate, Facts, Match, judge, strongest
 from services.intake.fingerprints import email_fingerprint, phone_fingerprint
 from services.intake.similarity import Place
 
@@ -108,3 +110,26 @@ def test_another_category_or_a_place_further_away_is_not() -> None:
     assert judge(facts(LAMP, category="教育文体", place=here), other) is None
     assert judge(facts(LAMP, category="城乡建设", place=far), other) is None
     assert judge(facts(LAMP, category=None, place=here), replace(other, category=None)) is None
+
+
+def test_a_case_is_linked_only_to_its_strongest_few_matches() -> None:
+    def found(tracking_no: str, day: int, reason: str, score: float) -> tuple[Candidate, Match]:
+        at = datetime(2026, 12, day, tzinfo=UTC)
+        candidate = Candidate(uuid.uuid4(), tracking_no, at, "received", facts(LAMP))
+        return candidate, Match(reason, score)  # type: ignore[arg-type]
+
+    ranked = strongest(
+        [
+            found("place-best", 1, "same-place", 0.9),
+            found("contact-later", 3, "same-contact", 0.8),
+            found("contact-earlier", 2, "same-contact", 0.8),
+            found("contact-best", 4, "same-contact", 0.95),
+            found("place-worst", 1, "same-place", 0.1),
+        ],
+        limit=3,
+    )
+    assert [c.tracking_no for c, _ in ranked] == [
+        "contact-best",
+        "contact-earlier",
+        "contact-later",
+    ]

@@ -26,6 +26,7 @@ def upgrade() -> None:
         batch.create_index(batch.f("ix_cases_phone_fingerprint"), ["phone_fingerprint"])
         batch.create_index(batch.f("ix_cases_email_fingerprint"), ["email_fingerprint"])
         batch.create_index(batch.f("ix_cases_merged_into_id"), ["merged_into_id"])
+        batch.create_index("ix_cases_category_submitted_at", ["category", "submitted_at"])
         batch.create_foreign_key(
             batch.f("fk_cases_merged_into_id_cases"), "cases", ["merged_into_id"], ["id"]
         )
@@ -83,6 +84,7 @@ def downgrade() -> None:
     op.drop_table("duplicate_links")
     with op.batch_alter_table("cases") as batch:
         batch.drop_constraint(batch.f("fk_cases_merged_into_id_cases"), type_="foreignkey")
+        batch.drop_index("ix_cases_category_submitted_at")
         batch.drop_index(batch.f("ix_cases_merged_into_id"))
         batch.drop_index(batch.f("ix_cases_email_fingerprint"))
         batch.drop_index(batch.f("ix_cases_phone_fingerprint"))
