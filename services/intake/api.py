@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from services.intake import domain, follow_up, knowledge
+from services.intake import domain, duplicates, follow_up, knowledge, merging, tipoffs
 from services.intake.channels import hotline, portal, visit, web
 from services.intake.deps import IntakeWork, Limits
 from services.intake.models import Case, CatalogueCategory
@@ -28,6 +28,9 @@ routers = [
     hotline.router,
     visit.router,
     knowledge.router,
+    tipoffs.router,
+    duplicates.router,
+    merging.router,
 ]
 
 
@@ -36,6 +39,16 @@ class TimelineItem(BaseModel):
     status: str
     label: str
     note: str | None
+
+
+class JoinedCase(BaseModel):
+    """The case a merged case joined, as it now stands: its citizen follows it here."""
+
+    tracking_no: str
+    status: str
+    status_label: str
+    department: str | None
+    promised_date: date
 
 
 class CaseView(BaseModel):
@@ -50,6 +63,7 @@ class CaseView(BaseModel):
     promised_date: date
     submitted_at: datetime
     timeline: list[TimelineItem]
+    merged_into: JoinedCase | None = None
 
 
 _NOT_FOUND = HTTPException(404, "no case with that tracking number and access code")
@@ -99,6 +113,20 @@ def read_case(
             )
             for entry in case.timeline
         ],
+        merged_into=_joined(work, case),
+    )
+
+
+def _joined(work: IntakeWork, case: Case) -> JoinedCase | None:
+    joined = work.session.get(Case, case.merged_into_id) if case.merged_into_id else None
+    if joined is None:
+        return None
+    return JoinedCase(
+        tracking_no=joined.tracking_no,
+        status=joined.status,
+        status_label=domain.STATUS_LABELS[joined.status],
+        department=joined.department_name,
+        promised_date=joined.promised_date,
     )
 
 

@@ -20,7 +20,7 @@ _PHONE_NOISE = re.compile(r"[\s\-()]")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$")
 
 # What the citizen sees, in the order a case moves through them.
-STATUSES = ("received", "awaiting_dispatch", "dispatched", "resolved", "answered")
+STATUSES = ("received", "awaiting_dispatch", "dispatched", "resolved", "answered", "merged")
 STATUS_LABELS = {
     # Timeline entries, not statuses: the case stays where it was.
     "supplemented": "补充材料",
@@ -30,6 +30,8 @@ STATUS_LABELS = {
     "dispatched": "已派单",
     "resolved": "已办结",
     "answered": "已当场答复",
+    # Merged into another case (并单): that case is worked and followed from then on.
+    "merged": "已合并办理",
 }
 
 

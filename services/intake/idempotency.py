@@ -19,13 +19,14 @@ from services.intake.submissions import Receipt, Submission, accept, next_tracki
 from services.kernel.clock import utcnow
 from services.kernel.db import upsert_insert
 from services.kernel.language import InvalidValue
-from services.kernel.sealing import sealer_for
+from services.kernel.sealing import keyed_digest, sealer_for
 from services.kernel.work import Work
 
 # Repeats within this window get the first answer; the hourly purge may keep a key a little longer.
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
 _SEALING_PURPOSE = "idempotent-receipt"
+_FINGERPRINT_PURPOSE = "idempotent-request"
 
 
 class IdempotencyKeyReused(InvalidValue):
@@ -38,8 +39,12 @@ class IdempotencyKeyReused(InvalidValue):
         )
 
 
-def fingerprint(submission: Submission) -> str:
-    """What makes two submissions the same: every field, in a canonical form."""
+def fingerprint(submission: Submission, secret_key: str) -> str:
+    """What makes two submissions the same: every field, in a canonical form, keyed.
+
+    Keyed, because the form holds the contact: a plain hash of it could be matched against
+    guessed phone numbers, a tip-off reporter's among them.
+    """
     fields = {
         "channel": submission.channel,
         "kind": submission.kind,
@@ -57,7 +62,7 @@ def fingerprint(submission: Submission) -> str:
         "files": [hashlib.sha256(f.data).hexdigest() for f in submission.files],
     }
     canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return keyed_digest(secret_key, _FINGERPRINT_PURPOSE, canonical)
 
 
 def accept_once(
@@ -69,7 +74,7 @@ def accept_once(
     # Before the claim (see next_tracking_no); a repeat leaves the number unused, a harmless gap.
     tracking_no = next_tracking_no(work)
     session = work.session
-    request_hash = fingerprint(submission)
+    request_hash = fingerprint(submission, secret_key)
     claimed = session.execute(
         upsert_insert(session.get_bind())(IdempotencyKey)
         .values(channel=submission.channel, key=key, request_hash=request_hash, created_at=utcnow())

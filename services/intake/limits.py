@@ -1,7 +1,9 @@
 """Rate limits on submissions, per client address and per phone number.
 
 Buckets live in the intake process's memory: with several intake processes behind a balancer
-each enforces its own share, which still stops a script flooding the county's inbox.
+each enforces its own share, which still stops a script flooding the county's inbox. A phone's
+bucket is keyed by the number's keyed fingerprint, so not even memory holds it in the clear (a
+tip-off reporter's number included).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from services.intake.fingerprints import phone_fingerprint
 from services.kernel.config import Rate, Settings
 from services.kernel.language import InvalidValue, Language
 
@@ -90,6 +93,7 @@ class SubmissionLimits:
         self._per_ip = RateLimiter(per_ip) if per_ip else None
         self._per_phone = RateLimiter(per_phone) if per_phone else None
         self._failed_lookups = RateLimiter(LOOKUP_FAILURES)
+        self._secret_key = settings.secret_key
 
     def check_lookup(self, client: str | None) -> Refusal | None:
         """Refuse every lookup, right or wrong, from an address that has guessed too often."""
@@ -107,8 +111,9 @@ class SubmissionLimits:
             wait = self._per_ip.take(client)
             if wait:
                 return Refusal("client", _TOO_MANY_FROM_ADDRESS, _seconds(wait))
-        if self._per_phone is not None and phone is not None:
-            wait = self._per_phone.take(phone)
+        fingerprint = phone_fingerprint(phone, self._secret_key)
+        if self._per_phone is not None and fingerprint is not None:
+            wait = self._per_phone.take(fingerprint)
             if wait:
                 return Refusal("contact.phone", _TOO_MANY_FROM_PHONE, _seconds(wait))
         return None

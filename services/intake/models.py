@@ -16,6 +16,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
     Uuid,
     false,
 )
@@ -62,10 +63,20 @@ class Case(Base):
     promised_date: Mapped[date] = mapped_column(Date)
     submitted_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Keyed fingerprints of the contact's phone and email (tip-offs too), to find repeats
+    # without reading a contact; see duplicates.contact_fingerprint.
+    phone_fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
+    email_fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The case this one was merged into (并单); it is followed there from then on.
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"), index=True)
 
     timeline: Mapped[list[TimelineEntry]] = relationship(
         order_by="TimelineEntry.id", back_populates="case"
     )
+
+
+# Duplicate detection reads a category's cases of one week.
+Index("ix_cases_category_submitted_at", Case.category, Case.submitted_at)
 
 
 class TimelineEntry(Base):
@@ -272,3 +283,34 @@ class Rating(Base):
     comment: Mapped[str | None] = mapped_column(String(500))
     channel: Mapped[str] = mapped_column(String(20))
     rated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DuplicateLink(Base):
+    """A case that may repeat an earlier one, waiting for the dispatcher to merge or dismiss."""
+
+    __tablename__ = "duplicate_links"
+    __table_args__ = (UniqueConstraint("case_id", "candidate_case_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    # The earlier case it may repeat.
+    candidate_case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(20))
+    score: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    found_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class ReporterDisclosure(Base):
+    """Who read a tip-off reporter's identity, when, and why: one row per disclosure."""
+
+    __tablename__ = "reporter_disclosures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    staff_id: Mapped[str] = mapped_column(String(64))
+    staff_name: Mapped[str] = mapped_column(String(50))
+    reason: Mapped[str] = mapped_column(String(500))
+    disclosed_at: Mapped[datetime] = mapped_column(UtcDateTime)

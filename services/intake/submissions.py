@@ -12,6 +12,7 @@ from sqlalchemy import Table, insert
 
 from services.intake import attachments, domain
 from services.intake.attachments import CheckedFile
+from services.intake.fingerprints import email_fingerprint, phone_fingerprint
 from services.intake.models import Case, TimelineEntry
 from services.intake.tracking import tracking_numbers
 from services.kernel.clock import utcnow
@@ -26,14 +27,12 @@ from services.kernel.events.contracts import (
     ScopeLevel,
     Urgency,
 )
-from services.kernel.sealing import sealer_for
+from services.kernel.sealing import REPORTER_CONTACT, sealer_for
 from services.kernel.work import Work
 from services.kernel.workdays import local_date, promised_date
 
 RECEIVED = "received"
 ANSWERED = "answered"
-# Sealing purpose of a tip-off reporter's contact; notify opens it to send the reporter's SMS.
-REPORTER_CONTACT = "reporter-contact"
 # Built once: a statement made per request would be hashed for the compiled cache every time.
 _INSERT_CASE = insert(cast(Table, Case.__table__))
 _INSERT_TIMELINE = insert(cast(Table, TimelineEntry.__table__))
@@ -135,6 +134,9 @@ def record(work: Work, submission: Submission, secret_key: str, tracking_no: str
             "promised_date": promise,
             "submitted_at": now,
             "updated_at": now,
+            # From the contact as given, sealed or not: repeats are found by these alone.
+            "phone_fingerprint": phone_fingerprint(submission.contact.phone, secret_key),
+            "email_fingerprint": email_fingerprint(submission.contact.email, secret_key),
         },
     )
     work.session.execute(

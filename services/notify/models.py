@@ -24,6 +24,9 @@ class CaseContact(Base):
     tracking_no: Mapped[str] = mapped_column(String(20))
     phone: Mapped[str | None] = mapped_column(String(20))
     email: Mapped[str | None] = mapped_column(String(254))
+    # A tip-off's reporter, still sealed as `case.submitted` carried it; phone and email stay
+    # empty, and it is opened only to address a message.
+    sealed_contact: Mapped[str | None] = mapped_column(Text)
 
 
 class Message(Base):
@@ -45,3 +48,16 @@ class Message(Base):
     error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # For a tip-off's reporter: `recipient` holds a keyed digest, the address is sealed here
+    # and opened only to hand the message to the gateway.
+    sealed_recipient: Mapped[str | None] = mapped_column(Text)
+
+
+class CaseMerge(Base):
+    """Learned from `case.merged`: this case's citizen now hears about the case it joined."""
+
+    __tablename__ = "case_merges"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    into_case_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    merged_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -26,6 +26,10 @@ TEMPLATES = {
         Template(
             "case_dispatched", "您的诉求{tracking_no}已交{department}办理，将于{deadline}前答复。"
         ),
+        Template(
+            "case_merged",
+            "您的诉求{tracking_no}已并入{into_tracking_no}合并办理，可用原查询码查看进展。",
+        ),
     )
 }
 

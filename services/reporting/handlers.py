@@ -8,7 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.kernel.consumer import Subscriptions
-from services.kernel.events.contracts import CaseAssigned, CasePendingDispatch, CaseSubmitted
+from services.kernel.events.contracts import (
+    CaseAssigned,
+    CaseMerged,
+    CasePendingDispatch,
+    CaseSubmitted,
+)
 from services.kernel.work import Work
 from services.reporting.models import CaseFact
 from services.reporting.projections import CaseEvent, apply
@@ -24,7 +29,9 @@ def lock_facts(session: Session, events: Sequence[CaseEvent]) -> list[CaseFact]:
     )
 
 
-@subscriptions.subscribe(CaseSubmitted, CaseAssigned, CasePendingDispatch, preload=lock_facts)
+@subscriptions.subscribe(
+    CaseSubmitted, CaseAssigned, CasePendingDispatch, CaseMerged, preload=lock_facts
+)
 def case_facts(event: CaseEvent, work: Work) -> None:
     assert work.envelope is not None
     # Already in the session, locked, if it exists (lock_facts).

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.kernel.events.contracts import CaseAssigned, CasePendingDispatch, CaseSubmitted
+from services.kernel.events.contracts import (
+    CaseAssigned,
+    CaseMerged,
+    CasePendingDispatch,
+    CaseSubmitted,
+)
 from services.reporting.models import CaseFact
 
 # Later stages win whatever order their events arrive in.
-STATUS_ORDER = ("received", "awaiting_dispatch", "dispatched", "answered")
+STATUS_ORDER = ("received", "awaiting_dispatch", "dispatched", "answered", "merged")
 
-CaseEvent = CaseSubmitted | CaseAssigned | CasePendingDispatch
+CaseEvent = CaseSubmitted | CaseAssigned | CasePendingDispatch | CaseMerged
 
 
 def status_of(event: CaseEvent) -> str:
@@ -19,6 +24,9 @@ def status_of(event: CaseEvent) -> str:
         return "answered" if event.answered_directly else "received"
     if isinstance(event, CasePendingDispatch):
         return "awaiting_dispatch"
+    if isinstance(event, CaseMerged):
+        # Counted once, under "merged": the case it joined is the one counted as worked.
+        return "merged"
     return "dispatched"
 
 

@@ -13,8 +13,13 @@ from sqlalchemy.orm import Session
 
 from services.kernel.bus import department_destination
 from services.kernel.clock import utcnow
-from services.kernel.consumer import Subscriptions
-from services.kernel.events.contracts import CaseAssigned, CasePendingDispatch, CaseSubmitted
+from services.kernel.consumer import RetryLater, Subscriptions
+from services.kernel.events.contracts import (
+    CaseAssigned,
+    CaseMerged,
+    CasePendingDispatch,
+    CaseSubmitted,
+)
 from services.kernel.work import Work
 from services.routing.dispatch import Rules, decide
 from services.routing.models import Department, DispatchTerm, WorkOrder
@@ -153,3 +158,15 @@ def read_catalogue(session: Session) -> Catalogue:
     rules = Rules(by_category, {code: tuple(words) for code, words in keywords.items()})
     names = dict(session.execute(select(Department.code, Department.name)).tuples().all())
     return Catalogue(rules, names)
+
+
+@subscriptions.subscribe(CaseMerged)
+def close_merged_work_order(event: CaseMerged, work: Work) -> None:
+    """A merged case is worked only as part of the case it joined: close its own work order."""
+    order = work.session.scalars(
+        select(WorkOrder).where(WorkOrder.case_id == event.case_id).with_for_update()
+    ).first()
+    if order is None:
+        raise RetryLater(f"case {event.case_id} has no work order yet")
+    order.status = "merged"
+    order.updated_at = utcnow()

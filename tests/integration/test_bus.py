@@ -218,9 +218,13 @@ def test_every_handler_has_its_own_quorum_queue_with_a_delivery_limit(settings: 
     assert expected == {
         "intake.update_citizen_view",
         "intake.keep_catalogue",
+        "intake.record_resolution",
         "routing.dispatch_case",
         "notify.citizen_messages",
         "reporting.case_facts",
+        "intake.flag_duplicates",
+        "routing.close_merged_work_order",
+        "notify.merged_case_messages",
     }
     for name in expected:
         assert queues[name]["type"] == "quorum", name

@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.kernel.sealing import Sealer, Unsealable
+from services.kernel.sealing import Sealer, Unsealable, keyed_digest
 
 SECRET = "s" * 48
 
@@ -27,3 +27,12 @@ def test_a_tampered_value_is_refused() -> None:
     tampered = sealed[:-5] + ("A" if sealed[-5] != "A" else "B") + sealed[-4:]
     with pytest.raises(Unsealable):
         Sealer(SECRET, "receipt").open(tampered)
+
+
+def test_a_keyed_digest_matches_only_under_the_same_secret_and_purpose() -> None:
+    digest = keyed_digest(SECRET, "contact-fingerprint", "13812345678")
+    assert digest == keyed_digest(SECRET, "contact-fingerprint", "13812345678")
+    assert "13812345678" not in digest
+    assert len(digest) == 64
+    assert digest != keyed_digest(SECRET, "message-recipient", "13812345678")
+    assert digest != keyed_digest("t" * 48, "contact-fingerprint", "13812345678")

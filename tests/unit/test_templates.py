@@ -23,6 +23,7 @@ def longest_values() -> dict[str, str]:
     """The longest value each template variable can take."""
     return {
         "tracking_no": "20261231-999999",
+        "into_tracking_no": "20261231-999998",
         "access_code": "ZZZZZZ",
         "promised_date": longest_date(),
         "deadline": longest_date(),

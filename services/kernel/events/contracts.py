@@ -186,3 +186,26 @@ class CaseRated(Event):
     comment: str | None
     department_code: str | None = Field(description="the department that resolved the case")
     rated_at: datetime
+
+
+@event("case.duplicate_suspected", 1)
+class CaseDuplicateSuspected(Event):
+    """Intake found an earlier case this one may repeat; the dispatcher decides whether to merge."""
+
+    case_id: uuid.UUID
+    tracking_no: str
+    candidate_case_id: uuid.UUID = Field(description="the earlier case it may repeat")
+    candidate_tracking_no: str
+    reason: Literal["same-contact", "same-place"]
+    score: float = Field(description="how alike the two descriptions are, 0 to 1")
+
+
+@event("case.merged", 1)
+class CaseMerged(Event):
+    """A dispatcher merged a case into another (并单): only the other one is worked from now on."""
+
+    case_id: uuid.UUID
+    tracking_no: str
+    into_case_id: uuid.UUID
+    into_tracking_no: str
+    merged_by: str = Field(description="the dispatcher's staff id")
