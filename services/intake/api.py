@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from services.intake import domain
-from services.intake.channels import web
+from services.intake.channels import open311, web
 from services.intake.deps import IntakeWork, Limits
 from services.intake.models import Case, CatalogueCategory
 from services.kernel.http import SettingsDep
@@ -19,7 +19,7 @@ from services.kernel.language import preferred_language
 
 citizen_view = APIRouter(tags=["intake"])
 catalogue = APIRouter(tags=["intake"])
-routers = [web.router, citizen_view, catalogue]
+routers = [web.router, citizen_view, catalogue, open311.router]
 
 
 class TimelineItem(BaseModel):
