@@ -222,8 +222,8 @@ def discovery_document(url: str, changeset: datetime | None, language: Language)
             "对本接口有疑问，请联系本县 12345 热线服务中心",
         ).text(language),
         "key_service": InvalidValue(
-            "API keys are issued by the system's operators (`minqing open311 add-client NAME`)",
-            "API 密钥由系统管理员发放（`minqing open311 add-client 名称`）",
+            "API keys are issued by the system's operators: minqing open311 add-client NAME",
+            "API 密钥由系统管理员发放：minqing open311 add-client 名称",
         ).text(language),
         "endpoints": [
             {
@@ -272,7 +272,7 @@ def read_post(form: Form) -> Posted:
     description = first_value(form, "description")
     if description is None:
         problems.append(
-            _field("description", "required: say what the problem is", "必须填写：请说明问题")
+            _field("description", "required; say what the problem is", "必须填写，请说明问题")
         )
     elif len(description) > MAX_DESCRIPTION:
         problems.append(
