@@ -20,14 +20,22 @@ from typing import Any, cast
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from georeport import GeoReport
 from sqlalchemy import Table, delete, insert
 
+from services import intake
+from services.intake.channels.open311_clients import manage
 from services.intake.channels.open311_mapping import service_code
+from services.intake.handlers import catalogue_categories
 from services.intake.models import Case, TimelineEntry
 from services.kernel.clock import utcnow
 from services.kernel.config import load_settings
 from services.kernel.db import Database
+from services.kernel.events.contracts import CatalogueDepartment, CataloguePublished
+from services.kernel.migrations import upgrade
+from services.kernel.processes import build_app
+from services.kernel.runtime import ServiceRuntime
 from tests.support import (
     MINQING,
     REPO,
@@ -580,3 +588,80 @@ def test_the_georeport_client_library_reads_everything(open311: Open311, fmt: st
         start_date=(datetime.now().astimezone() - timedelta(days=1)).isoformat()
     )
     assert tracking_no in [r["service_request_id"] for r in recent]
+
+
+# --- the embedded database, and the rate limits ---------------------------------------------------
+
+
+@pytest.fixture
+def embedded(tmp_path: Path) -> Iterator[tuple[TestClient, str]]:
+    """Intake alone on SQLite, as `minqing up` runs it, with a catalogue and a client's key."""
+    settings = load_settings(
+        {
+            "MINQING_DATA_DIR": str(tmp_path),
+            "MINQING_RATE_LIMIT_PER_IP": "2/minute",
+            "MINQING_OPEN311_JURISDICTION": JURISDICTION,
+        }
+    )
+    upgrade("intake", intake.SERVICE.migrations, settings.database_url("intake"))
+    runtime = ServiceRuntime(intake.SERVICE, settings)
+    with runtime.work() as work:
+        work.session.add_all(
+            catalogue_categories(
+                CataloguePublished(
+                    departments=(
+                        CatalogueDepartment(
+                            code="edu",
+                            name="县教育局",
+                            name_en="Education",
+                            categories=("教育文体",),
+                        ),
+                    )
+                ),
+                utcnow(),
+            )
+        )
+    key = manage(settings, "add-client", "embedded-app")
+    assert key is not None
+    yield TestClient(build_app([runtime])), key
+    runtime.database.dispose()
+
+
+def test_on_the_embedded_database_a_retried_post_is_one_case(
+    embedded: tuple[TestClient, str],
+) -> None:
+    client, key = embedded
+    # The first submission of a fresh database reserves tracking numbers while it authenticates
+    # and checks the service: on SQLite that must not wait for a lock its own request holds.
+    headers = {"Idempotency-Key": "first"}
+    data = {"api_key": key, "service_code": EDUCATION, "attribute[kind]": "help"}
+    data |= {"description": "路灯坏了", "address_string": "王家村", "email": "a@example.com"}
+    first = client.post("/open311/v2/requests.json", data=data, headers=headers)
+    again = client.post("/open311/v2/requests.json", data=data, headers=headers)
+    assert first.status_code == again.status_code == 200, first.text
+    assert again.json() == first.json()
+    assert "短信" not in first.json()[0]["service_notice"]  # no phone, so no SMS promised
+
+
+def test_the_rate_limit_answers_429_in_the_spec_format(embedded: tuple[TestClient, str]) -> None:
+    client, key = embedded
+    data = {"api_key": key, "service_code": "other", "attribute[kind]": "suggestion"}
+    data |= {"description": "多种树", "address_string": "王家村", "phone": "13812345678"}
+    statuses = [
+        client.post("/open311/v2/requests.xml", data=data, headers={"Accept-Language": "en"})
+        for _ in range(3)
+    ]
+    assert [r.status_code for r in statuses] == [200, 200, 429]
+    refused = statuses[-1]
+    assert int(refused.headers["retry-after"]) > 0
+    ((code, description),) = errors(refused, 429)
+    assert code == 429
+    assert "too many submissions" in description
+
+
+def test_the_jurisdiction_comes_from_the_setting(embedded: tuple[TestClient, str]) -> None:
+    client, _ = embedded
+    assert client.get(
+        "/open311/v2/services.json", params={"jurisdiction_id": JURISDICTION}
+    ).is_success
+    errors(client.get("/open311/v2/services.json", params={"jurisdiction_id": "minqing"}), 404)
