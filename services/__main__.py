@@ -71,9 +71,12 @@ def _timestamp(raw: str) -> datetime:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["bench"]:
-        # The benchmark owns its flags; hand them over untouched.
-        sys.argv = [str(BENCH_DIR / "e2e.py"), *argv[1:]]
-        runpy.run_path(str(BENCH_DIR / "e2e.py"), run_name="__main__")
+        # The benchmark owns its flags; hand them over untouched. `bench open311` is Open311's.
+        script, flags = (
+            ("open311.py", argv[2:]) if argv[1:2] == ["open311"] else ("e2e.py", argv[1:])
+        )
+        sys.argv = [str(BENCH_DIR / script), *flags]
+        runpy.run_path(str(BENCH_DIR / script), run_name="__main__")
         return 0
     args = build_parser().parse_args(argv)
     if getattr(args, "data_dir", None):
