@@ -27,6 +27,7 @@ from sqlalchemy import Table, delete, insert
 from services import intake
 from services.intake.channels.open311_clients import manage
 from services.intake.channels.open311_mapping import service_code
+from services.intake.domain import STATUS_LABELS
 from services.intake.handlers import catalogue_categories
 from services.intake.models import Case, TimelineEntry
 from services.kernel.clock import utcnow
@@ -398,7 +399,7 @@ def test_lists_filter_by_id_service_status_and_dates(open311: Open311) -> None:
     closed = open311.get("requests.json", status="closed").json()
     resolved = next(r for r in closed if r["service_request_id"] == "FLT-000002")
     assert resolved["status"] == "closed"
-    assert resolved["status_notes"] == "resolved：已整改"
+    assert resolved["status_notes"] == f"{STATUS_LABELS.get('resolved', 'resolved')}：已整改"
     assert all(r["status"] == "closed" for r in closed)
     assert "FLT-000001" not in [r["service_request_id"] for r in closed]
     by_service = ids_of(open311.get("requests.json", service_code=f"{ENVIRONMENT},other"))

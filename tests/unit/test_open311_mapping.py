@@ -30,6 +30,7 @@ from services.intake.channels.open311_mapping import (
     services_document,
     w3_datetime,
 )
+from services.intake.domain import STATUS_LABELS
 from services.intake.models import CatalogueCategory
 from services.kernel.events.contracts import Kind, ScopeLevel
 from services.kernel.language import InvalidValue
@@ -445,7 +446,9 @@ def test_a_closed_case_has_no_pending_promise_and_an_unknown_status_reads_as_its
         record(status="resolved", timeline=timeline, category=None), "en", extensions=False
     )
     assert document["status"] == "closed"
-    assert document["status_notes"] == "resolved：已修好路灯"
+    # Other channels add statuses and their labels; an unlabelled one reads as itself.
+    label = STATUS_LABELS.get("resolved", "resolved")
+    assert document["status_notes"] == f"{label}：已修好路灯"
     assert document["service_notice"] is None
     assert (document["service_code"], document["service_name"]) == (OTHER, "Other")
 
