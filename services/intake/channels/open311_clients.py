@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from services.intake.models import Open311Client
@@ -27,15 +27,15 @@ def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def client_for(session: Session, key: str | None) -> Open311Client | None:
-    """The active client the key belongs to; None for a missing, unknown or revoked key."""
+def client_for(connection: Session | Connection, key: str | None) -> int | None:
+    """The id of the active client a key belongs to; None if missing, unknown or revoked."""
     if not key:
         return None
-    return session.scalars(
-        select(Open311Client).where(
+    return connection.scalar(
+        select(Open311Client.id).where(
             Open311Client.key_hash == key_hash(key), Open311Client.revoked_at.is_(None)
         )
-    ).first()
+    )
 
 
 def add_client(session: Session, name: str) -> str:
