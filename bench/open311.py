@@ -157,11 +157,14 @@ class Outcome:
     cases: int
     offered: int
     cpu: e2e.CpuWindow
+    # Intake's own mean time per request, by route: what is left of the latency is waiting.
+    requests: dict[str, tuple[int, float]]
 
 
 async def drive(args: argparse.Namespace, fleet: e2e.Fleet, outbox: Path, key: str) -> Outcome:
     codes = service_codes(fleet["intake"].url)
     pool = FormPool(fleet["intake"].url)
+    pools = {s.name: e2e.HttpPool(s.url, size=4) for s in fleet}
     tail = e2e.SmsTail(outbox)
     stop = asyncio.Event()
     failure: list[e2e.BenchError] = []
@@ -177,7 +180,7 @@ async def drive(args: argparse.Namespace, fleet: e2e.Fleet, outbox: Path, key: s
         phase = e2e.Phase("latency", args.rate, args.seconds)
         payloads = bodies(key, codes, round(args.rate * args.seconds), count)
         e2e.log(f"POST requests.json at {args.rate:g}/s for {args.seconds:g}s")
-        cpu_start = e2e.CpuSnapshot.take(fleet)
+        cpu_start, before = e2e.CpuSnapshot.take(fleet), await e2e.scrape(fleet, pools)
         await offer(pool, phase, payloads)
         if failure:
             raise failure[0]
@@ -190,6 +193,7 @@ async def drive(args: argparse.Namespace, fleet: e2e.Fleet, outbox: Path, key: s
         gets = await read_back(pool, [s.tracking_no for s in phase.accepted], args.rate)
         await e2e.wait_delivered(phase, tail, failure, args.drain_timeout)
         cpu = cpu_start.until(e2e.CpuSnapshot.take(fleet))
+        after = await e2e.scrape(fleet, pools)
         e2e.log(f"{len(phase.accepted)} cases routed, both SMS sent for each")
         return Outcome(
             post=e2e.intake_latencies(phase),
@@ -197,12 +201,17 @@ async def drive(args: argparse.Namespace, fleet: e2e.Fleet, outbox: Path, key: s
             cases=len(phase.accepted),
             offered=len(phase.submissions),
             cpu=cpu,
+            requests=e2e.mean_durations(
+                before["intake"], after["intake"], "minqing_http_request_duration_seconds"
+            ),
         )
     finally:
         stop.set()
         await asyncio.gather(*background, return_exceptions=True)
         tail.close()
         pool.close()
+        for other in pools.values():
+            other.close()
 
 
 def run(args: argparse.Namespace) -> Outcome:
@@ -265,6 +274,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{'PASS' if outcome.post.p99 <= target else 'MISS'}",
         f"  GET requests/{{id}}.json p50/p95/p99 {outcome.get}",
         f"  CPU, cores: {services}; bench {cpu.bench:.2f}; machine {cpu.machine:.2f}",
+        *(
+            f"  intake's own time {route}: {count} requests, mean {mean_ms:.2f} ms"
+            for route, (count, mean_ms) in sorted(outcome.requests.items())
+            if "/open311/" in route
+        ),
         "",
         f"open311_post_p99_ms={outcome.post.p99:.1f} open311_get_p99_ms={outcome.get.p99:.1f} "
         f"open311_cases={outcome.cases}",
