@@ -55,6 +55,7 @@ from services.kernel.language import InvalidValue, Language, preferred_language
 router = APIRouter(prefix="/open311/v2", tags=["intake"])
 # Built once, like intake's other per-submission statements (see submissions.py).
 _INSERT_REQUEST = insert(cast(Table, Open311Request.__table__))
+_CATEGORY_NAMES = select(CatalogueCategory.category)
 
 _NO_SUCH_REQUEST = InvalidValue(
     "service_request_id: no such service request", "service_request_id：没有这个诉求"
@@ -135,7 +136,7 @@ def _categories(session: Session) -> list[CatalogueCategory]:
 
 
 def _category_names(connection: Session | Connection) -> list[str]:
-    return list(connection.scalars(select(CatalogueCategory.category)))
+    return list(connection.scalars(_CATEGORY_NAMES))
 
 
 def _category_of(names: Sequence[str], code: str) -> str | None:

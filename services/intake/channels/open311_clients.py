@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from services.intake.models import Open311Client
@@ -27,15 +27,17 @@ def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+# Built once: it runs for every submission.
+_ACTIVE_CLIENT = select(Open311Client.id).where(
+    Open311Client.key_hash == bindparam("key_hash"), Open311Client.revoked_at.is_(None)
+)
+
+
 def client_for(connection: Session | Connection, key: str | None) -> int | None:
     """The id of the active client a key belongs to; None if missing, unknown or revoked."""
     if not key:
         return None
-    return connection.scalar(
-        select(Open311Client.id).where(
-            Open311Client.key_hash == key_hash(key), Open311Client.revoked_at.is_(None)
-        )
-    )
+    return connection.scalar(_ACTIVE_CLIENT, {"key_hash": key_hash(key)})
 
 
 def add_client(session: Session, name: str) -> str:
