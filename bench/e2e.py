@@ -327,6 +327,7 @@ class HttpPool:
     """
 
     IDLE_LIMIT = 3.0  # below uvicorn's 5 s keep-alive timeout
+    CONTENT_TYPE = "application/json"  # of every request body it sends
 
     def __init__(self, url: str, size: int = HTTP_CONNECTIONS) -> None:
         authority = url.removeprefix("http://").rstrip("/")
@@ -411,7 +412,7 @@ class HttpPool:
     ) -> tuple[Reply, bool]:
         head = (
             f"{method} {path} HTTP/1.1\r\nHost: {self._authority}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+            f"Content-Type: {self.CONTENT_TYPE}\r\nContent-Length: {len(body)}\r\n\r\n"
         )
         sent = time.monotonic()
         connection.writer.write(head.encode("ascii") + body)

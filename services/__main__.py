@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from services import intake, notify, reporting, routing
-from services.kernel.config import SERVICE_NAMES, ConfigError, load_settings
+from services.kernel.config import SERVICE_NAMES, ConfigError, Settings, load_settings
 from services.kernel.runtime import DEFAULT_PORTS, ServiceSpec
 from services.routing import staff as routing_staff
 
@@ -49,6 +49,17 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "bench", help="the end-to-end benchmark; `minqing bench --help` for its flags"
     )
+
+    open311 = commands.add_parser("open311", help="the API keys of Open311 clients")
+    open311_commands = open311.add_subparsers(dest="open311_command", required=True)
+    add_client = open311_commands.add_parser(
+        "add-client", help="issue a client its API key, printed this once only"
+    )
+    add_client.add_argument("name")
+    revoke_client = open311_commands.add_parser(
+        "revoke-client", help="refuse the client's key from now on"
+    )
+    revoke_client.add_argument("name")
     return parser
 
 
@@ -63,9 +74,12 @@ def _timestamp(raw: str) -> datetime:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["bench"]:
-        # The benchmark owns its flags; hand them over untouched.
-        sys.argv = [str(BENCH_DIR / "e2e.py"), *argv[1:]]
-        runpy.run_path(str(BENCH_DIR / "e2e.py"), run_name="__main__")
+        # The benchmark owns its flags; hand them over untouched. `bench open311` is Open311's.
+        script, flags = (
+            ("open311.py", argv[2:]) if argv[1:2] == ["open311"] else ("e2e.py", argv[1:])
+        )
+        sys.argv = [str(BENCH_DIR / script), *flags]
+        runpy.run_path(str(BENCH_DIR / script), run_name="__main__")
         return 0
     args = build_parser().parse_args(argv)
     if getattr(args, "data_dir", None):
@@ -109,6 +123,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         runtime = ServiceRuntime(SPECS[args.service], settings)
         count = replay(args.service, runtime.database, runtime.bus, args.since)
         print(f"replayed {count} events from {args.service} since {args.since.isoformat()}")
+    elif args.command == "open311":
+        return _open311(args.open311_command, args.name, settings)
+    return 0
+
+
+def _open311(command: str, name: str, settings: Settings) -> int:
+    from services.intake.channels.open311_clients import ClientError, manage
+    from services.kernel import processes
+
+    processes.migrate([SPECS["intake"]], settings)
+    try:
+        key = manage(settings, command, name)
+    except ClientError as exc:
+        print(f"minqing: {exc}", file=sys.stderr)
+        return 1
+    if key is None:
+        print(f"Open311 client {name!r} revoked: its key is refused from now on")
+    else:
+        print(f"Open311 client {name!r} added; its API key, shown this once only:", file=sys.stderr)
+        print(key)
     return 0
 
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from services.intake import domain, duplicates, follow_up, knowledge, merging, tipoffs
-from services.intake.channels import hotline, portal, visit, web
+from services.intake.channels import hotline, open311, portal, visit, web
 from services.intake.deps import IntakeWork, Limits
 from services.intake.models import Case, CatalogueCategory
 from services.kernel.http import SettingsDep
@@ -28,6 +28,7 @@ routers = [
     hotline.router,
     visit.router,
     knowledge.router,
+    open311.router,
     tipoffs.router,
     duplicates.router,
     merging.router,

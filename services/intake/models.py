@@ -314,3 +314,29 @@ class ReporterDisclosure(Base):
     staff_name: Mapped[str] = mapped_column(String(50))
     reason: Mapped[str] = mapped_column(String(500))
     disclosed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Open311Client(Base):
+    """A program allowed to submit cases over Open311; its API key is kept only as a hash."""
+
+    __tablename__ = "open311_clients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Open311Request(Base):
+    """What an Open311 submission brought beyond its case: the client that sent it, its media."""
+
+    __tablename__ = "open311_requests"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("open311_clients.id"), index=True)
+    media_url: Mapped[str | None] = mapped_column(String(2000))
+
+
+# Open311 lists cases newest first within a window of days.
+Index("ix_cases_submitted_at", Case.submitted_at)

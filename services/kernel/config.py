@@ -24,11 +24,13 @@ _GLOBAL_VARIABLES = (
     "MINQING_RATE_LIMIT_PER_IP",
     "MINQING_RATE_LIMIT_PER_PHONE",
     "MINQING_DB_POOL_SIZE",
+    "MINQING_OPEN311_JURISDICTION",
 )
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 # Connections each service keeps open to its database; see kernel.db.
 DEFAULT_DB_POOL_SIZE = 24
 _MIN_SECRET_LENGTH = 32
+DEFAULT_OPEN311_JURISDICTION = "minqing"
 
 
 class ConfigError(ValueError):
@@ -77,6 +79,8 @@ class Settings:
     db_pool_size: int = DEFAULT_DB_POOL_SIZE
     rate_limit_per_ip: Rate | None = None
     rate_limit_per_phone: Rate | None = None
+    # The jurisdiction_id Open311 clients may name; the county's website domain, by the spec.
+    open311_jurisdiction: str = DEFAULT_OPEN311_JURISDICTION
 
     @property
     def embedded(self) -> bool:
@@ -122,6 +126,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         rate_limit_per_phone=parse_rate(
             "MINQING_RATE_LIMIT_PER_PHONE", env.get("MINQING_RATE_LIMIT_PER_PHONE", "20/hour")
         ),
+        open311_jurisdiction=env.get("MINQING_OPEN311_JURISDICTION", "").strip()
+        or DEFAULT_OPEN311_JURISDICTION,
     )
     if not embedded:
         _refuse_insecure_production(settings)
