@@ -161,7 +161,7 @@ def insert_cases(server: Open311, cases: Sequence[dict[str, Any]]) -> None:
                 "id": case_id,
                 "tracking_no": case["tracking_no"],
                 "access_code_hash": "x" * 64,
-                "channel": case.get("channel", "web"),
+                "channel": case.get("channel", "open311"),
                 "kind": case.get("kind", "complaint"),
                 "category": case.get("category"),
                 "description": case.get("description", "路灯坏了"),
@@ -502,6 +502,20 @@ def test_updated_after_and_before_select_by_the_time_of_the_last_change(open311:
     assert before == ["UPD-000002"]
 
 
+def test_cases_from_other_channels_are_not_public(open311: Open311) -> None:
+    insert_cases(
+        open311,
+        [
+            {"tracking_no": "PUB-000001"},
+            {"tracking_no": "PRV-000001", "channel": "web"},
+            {"tracking_no": "PRV-000002", "channel": "hotline"},
+        ],
+    )
+    listed = open311.get("requests.json", service_request_id="PUB-000001,PRV-000001,PRV-000002")
+    assert ids_of(listed) == ["PUB-000001"]
+    assert open311.get("requests/PRV-000001.json").status_code == 404
+
+
 def test_extensions_add_the_notes_history(open311: Open311) -> None:
     insert_cases(
         open311,
@@ -525,7 +539,7 @@ def test_extensions_add_the_notes_history(open311: Open311) -> None:
     assert [n["type"] for n in request["notes"]] == ["received", "dispatched", "supplemented"]
     assert request["notes"][1]["description"] == "县教育局"
     assert "13912345678" not in listed.text
-    assert request["extended_attributes"] == {"channel": "web", "kind": "complaint"}
+    assert request["extended_attributes"] == {"channel": "open311", "kind": "complaint"}
     root = ET.fromstring(open311.get("requests/EXT-000001.xml", extensions="true").content)
     assert [n.findtext("type") for n in root.findall("request/notes/note")] == [
         "received",
