@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from services import intake, notify, reporting, routing
-from services.kernel.config import SERVICE_NAMES, ConfigError, load_settings
+from services.kernel.config import DEFAULT_SMTP_PORT, SERVICE_NAMES, ConfigError, load_settings
 from services.kernel.runtime import DEFAULT_PORTS, ServiceSpec
 
 SPECS: dict[str, ServiceSpec] = {
@@ -28,11 +28,15 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--host", default="127.0.0.1")
     up.add_argument("--port", type=int, default=8000)
     up.add_argument("--data-dir", help="where the databases and the SMS outbox live (./var)")
+    up.add_argument("--smtp-port", type=int, help=f"receive email here ({DEFAULT_SMTP_PORT})")
 
     serve = commands.add_parser("serve", help="one service, on RabbitMQ and PostgreSQL")
     serve.add_argument("service", choices=SERVICE_NAMES)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, help="default: intake 8001 … reporting 8004")
+    serve.add_argument(
+        "--smtp-port", type=int, help=f"intake receives email here ({DEFAULT_SMTP_PORT})"
+    )
 
     migrate = commands.add_parser("migrate", help="bring the databases' schemas up to date")
     migrate.add_argument("--service", choices=SERVICE_NAMES, help="only this service")
@@ -67,6 +71,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "data_dir", None):
         os.environ["MINQING_DATA_DIR"] = args.data_dir
+    if args.command in ("up", "serve"):
+        # Intake's SMTP receiver listens where HTTP does unless MINQING_SMTP_HOST says otherwise.
+        if args.smtp_port is not None:
+            os.environ["MINQING_SMTP_PORT"] = str(args.smtp_port)
+        os.environ.setdefault("MINQING_SMTP_PORT", str(DEFAULT_SMTP_PORT))
+        os.environ.setdefault("MINQING_SMTP_HOST", args.host)
     try:
         settings = load_settings()
     except ConfigError as exc:

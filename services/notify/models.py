@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Integer, MetaData, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import ForeignKey, Integer, MetaData, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.kernel.db import NAMING_CONVENTION, UtcDateTime
@@ -45,3 +45,19 @@ class Message(Base):
     error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class EmailEnvelope(Base):
+    """What an email message needs beyond its text: where it goes, its subject, its headers.
+
+    The address stays sealed as intake sealed it (it may be a tip-off reporter's) and is opened
+    only to hand the message to the gateway.
+    """
+
+    __tablename__ = "email_envelopes"
+
+    message_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("messages.id"), primary_key=True)
+    sealed_to: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(Text)
+    # JSON object: Message-ID, In-Reply-To, References and the other headers the mail carries.
+    headers: Mapped[str] = mapped_column(Text)
