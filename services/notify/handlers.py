@@ -145,7 +145,7 @@ def email_acknowledgement(event: EmailCaseOpened, work: Work) -> None:
     work.session.add(message)
     work.session.add(
         EmailEnvelope(
-            message_id=message.id,
+            message=message,
             sealed_to=event.sealed_to,
             subject=subject,
             headers=json.dumps(headers, ensure_ascii=False),

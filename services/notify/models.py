@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Integer, MetaData, String, Text, UniqueConstraint, Uuid
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.kernel.db import NAMING_CONVENTION, UtcDateTime
 
@@ -61,3 +61,6 @@ class EmailEnvelope(Base):
     subject: Mapped[str] = mapped_column(Text)
     # JSON object: Message-ID, In-Reply-To, References and the other headers the mail carries.
     headers: Mapped[str] = mapped_column(Text)
+
+    # So that a message and its envelope added together are inserted in that order.
+    message: Mapped[Message] = relationship()

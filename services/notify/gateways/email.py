@@ -206,5 +206,9 @@ class SmtpGateway:
             if self._starttls:
                 server.starttls(context=context)
         if self._user is not None:
-            server.login(self._user, self._password)
+            try:
+                server.login(self._user, self._password)
+            except smtplib.SMTPException:
+                server.close()
+                raise
         return server
