@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-email clean
 
 $(BIN)/minqing: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ lint: $(BIN)/minqing
 
 bench: $(BIN)/minqing
 	$(BIN)/minqing bench
+
+bench-email: $(BIN)/minqing
+	$(BIN)/minqing bench email
 
 clean:
 	rm -rf $(VENV) var

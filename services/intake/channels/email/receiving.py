@@ -8,16 +8,18 @@ SMTP receiver answers 250 and the IMAP poller flags the message only after that.
 from __future__ import annotations
 
 import base64
+import functools
 import logging
 import secrets
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 from prometheus_client import Counter
 from sqlalchemy import Table, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
 from services.intake import domain
@@ -30,7 +32,6 @@ from services.intake.submissions import Submission, open_contact
 from services.intake.supplements import supplement
 from services.kernel.clock import utcnow
 from services.kernel.config import Settings
-from services.kernel.db import upsert_insert
 from services.kernel.events.contracts import (
     ACKNOWLEDGEMENT_RECIPIENT,
     Contact,
@@ -89,7 +90,7 @@ def take(
     parsed = parse_email(raw)
     key = rules.message_key(parsed.message_id, raw)
     try:
-        plan = _look_up(open_work, settings, parsed, key)
+        plan = _look_up(open_work, settings, parsed, key) if _may_be_reply(parsed) else _NEW
         if plan.duplicate:
             taken = Taken("duplicate")
         else:
@@ -108,6 +109,15 @@ def take(
         extra={"via": via, "outcome": taken.outcome, "tracking_no": taken.tracking_no},
     )
     return taken
+
+
+_NEW = _Plan(duplicate=False, reply_to_case=None)
+
+
+def _may_be_reply(parsed: ParsedEmail) -> bool:
+    """Whether the message points at an earlier one. Mail that does not needs no reads first:
+    its own transaction finds a repeat of it (see _keep), at the cost of a rolled-back case."""
+    return bool(parsed.in_reply_to or parsed.references or rules.tracking_no_in(parsed.subject))
 
 
 def _look_up(open_work: WorkOpener, settings: Settings, parsed: ParsedEmail, key: str) -> _Plan:
@@ -310,28 +320,38 @@ def _keep(
     """Keep the message as it came; a delivery of it that committed first rolls this one back."""
     session = work.session
     kept = session.execute(
-        upsert_insert(session.get_bind())(cast(Table, EmailMessage.__table__))
-        .values(
-            id=uuid.uuid4(),
-            message_key=key,
-            message_id=rules.stored_id(parsed.message_id) if parsed.message_id else None,
-            sender=None if sealed else (parsed.sender_address or "")[:254] or None,
-            subject=parsed.subject or None,
-            received_via=via,
-            case_id=case_id,
-            acknowledgement_id=acknowledgement_id,
-            outcome=outcome,
-            reason=reason[:500] if reason else None,
-            defects="\n".join(parsed.defects) or None,
-            raw=_sealed(raw, work.settings.secret_key) if sealed else raw,
-            sealed=sealed,
-            received_at=utcnow(),
-        )
-        .on_conflict_do_nothing(index_elements=["message_key"])
-        .returning(EmailMessage.__table__.c.id)
+        _keep_statement(session.get_bind().dialect.name),
+        {
+            "id": uuid.uuid4(),
+            "message_key": key,
+            "message_id": rules.stored_id(parsed.message_id) if parsed.message_id else None,
+            "sender": None if sealed else (parsed.sender_address or "")[:254] or None,
+            "subject": parsed.subject or None,
+            "received_via": via,
+            "case_id": case_id,
+            "acknowledgement_id": acknowledgement_id,
+            "outcome": outcome,
+            "reason": reason[:500] if reason else None,
+            "defects": "\n".join(parsed.defects) or None,
+            "raw": _sealed(raw, work.settings.secret_key) if sealed else raw,
+            "sealed": sealed,
+            "received_at": utcnow(),
+        },
     ).first()
     if kept is None:
         raise _AlreadyTaken()
+
+
+@functools.cache
+def _keep_statement(dialect: str) -> Any:
+    """Built once per database kind: a statement made per message would be hashed every time."""
+    table = cast(Table, EmailMessage.__table__)
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=[table.c.message_key])
+        .returning(table.c.id)
+    )
 
 
 def _sealed(raw: bytes, secret_key: str) -> bytes:
