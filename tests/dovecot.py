@@ -80,13 +80,20 @@ class Dovecot:
 
     def append(self, raw: bytes) -> str:
         """Put a message in the inbox, unread, as a mail server would deliver it; its UID."""
+        return self.append_all([raw])[0]
+
+    def append_all(self, raws: list[bytes]) -> list[str]:
+        """Put messages in the inbox over one connection; their UIDs."""
         imap = self.connect()
         try:
-            status, data = imap.append("INBOX", None, None, raw)
-            assert status == "OK", data
-            found = _UID.search(data[0] or b"")
-            assert found is not None, data
-            return found.group(1).decode()
+            uids = []
+            for raw in raws:
+                status, data = imap.append("INBOX", None, None, raw)
+                assert status == "OK", data
+                found = _UID.search(data[0] or b"")
+                assert found is not None, data
+                uids.append(found.group(1).decode())
+            return uids
         finally:
             imap.logout()
 

@@ -52,7 +52,6 @@ def recorded_so_far(engine: Engine) -> int:
 def test_a_poller_killed_between_recording_and_marking_loses_and_repeats_nothing(
     postgres_url: str, amqp_url: str, tmp_path: Path, dovecot: Dovecot, intake_db: Engine
 ) -> None:
-    uids = [dovecot.append(mail(f"第{i}件事", f"内容{i}")) for i in range(MESSAGES)]
     port = free_port()
     process = MinqingProcess(
         ["serve", "intake", "--port", str(port)],
@@ -69,6 +68,7 @@ def test_a_poller_killed_between_recording_and_marking_loses_and_repeats_nothing
     )
     try:
         process.start()
+        uids = dovecot.append_all([mail(f"第{i}件事", f"内容{i}") for i in range(MESSAGES)])
         # Killed while it is taking the mailbox: some messages recorded, not all.
         wait_until(lambda: recorded_so_far(intake_db) >= 5, timeout=30, interval=0.01)
         process.kill()
