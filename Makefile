@@ -15,6 +15,7 @@ run: $(BIN)/minqing
 	$(BIN)/minqing up
 
 test: $(BIN)/minqing
+	bash tests/system-packages.sh
 	$(BIN)/pytest -q -ra
 
 lint: $(BIN)/minqing

@@ -232,6 +232,8 @@ def base_env(**overrides: str) -> dict[str, str]:
             # The tests play many citizens from one address and often one phone.
             "MINQING_RATE_LIMIT_PER_IP": "off",
             "MINQING_RATE_LIMIT_PER_PHONE": "off",
+            # No SMTP receiver unless a test asks for one: tests may run side by side.
+            "MINQING_SMTP_PORT": "off",
             **overrides,
         }
     )

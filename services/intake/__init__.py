@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from services.intake.api import routers
+from services.intake.channels import email
 from services.intake.handlers import subscriptions
 from services.intake.idempotency import purge_expired
 from services.intake.models import Base
@@ -15,6 +16,7 @@ def _setup(runtime: ServiceRuntime) -> None:
             purge_expired(work)
 
     runtime.every(3600, purge, "intake-purge-idempotency-keys")
+    email.start(runtime)
 
 
 SERVICE = ServiceSpec(

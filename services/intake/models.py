@@ -340,3 +340,30 @@ class Open311Request(Base):
 
 # Open311 lists cases newest first within a window of days.
 Index("ix_cases_submitted_at", Case.submitted_at)
+
+
+class EmailMessage(Base):
+    """Every email intake took in, as it came, and what became of it (kept whatever it was).
+
+    A tip-off's mail is the reporter's identity: its raw bytes are sealed and its sender is not
+    kept in the clear.
+    """
+
+    __tablename__ = "email_messages"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    # The Message-ID, or a hash of the raw bytes for mail without one: a message is taken once.
+    message_key: Mapped[str] = mapped_column(String(255), unique=True)
+    message_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    sender: Mapped[str | None] = mapped_column(String(254))
+    subject: Mapped[str | None] = mapped_column(Text)
+    received_via: Mapped[str] = mapped_column(String(10))
+    case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    # The Message-ID of the acknowledgement sent for the case this mail opened.
+    acknowledgement_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    defects: Mapped[str | None] = mapped_column(Text)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)

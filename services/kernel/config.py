@@ -25,12 +25,22 @@ _GLOBAL_VARIABLES = (
     "MINQING_RATE_LIMIT_PER_PHONE",
     "MINQING_DB_POOL_SIZE",
     "MINQING_OPEN311_JURISDICTION",
+    "MINQING_SMTP_HOST",
+    "MINQING_SMTP_PORT",
+    "MINQING_MAIL_ADDRESS",
+    "MINQING_IMAP_URL",
+    "MINQING_IMAP_POLL_SECONDS",
+    "MINQING_EMAIL_GATEWAY",
 )
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 # Connections each service keeps open to its database; see kernel.db.
 DEFAULT_DB_POOL_SIZE = 24
 _MIN_SECRET_LENGTH = 32
 DEFAULT_OPEN311_JURISDICTION = "minqing"
+
+# What `minqing up` and `minqing serve intake` receive mail on unless told otherwise.
+DEFAULT_SMTP_PORT = 2525
+DEFAULT_MAIL_ADDRESS = "12345@localhost"
 
 
 class ConfigError(ValueError):
@@ -81,6 +91,14 @@ class Settings:
     rate_limit_per_phone: Rate | None = None
     # The jurisdiction_id Open311 clients may name; the county's website domain, by the spec.
     open311_jurisdiction: str = DEFAULT_OPEN311_JURISDICTION
+    # The email channel: the SMTP receiver (None: none in this process), the county's mailbox
+    # addresses (the first one signs the acknowledgements), an IMAP mailbox to poll.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int | None = None
+    mail_addresses: tuple[str, ...] = (DEFAULT_MAIL_ADDRESS,)
+    imap_url: str | None = field(default=None, repr=False)
+    imap_poll_seconds: float = 30.0
+    email_gateway: str = ""
 
     @property
     def embedded(self) -> bool:
@@ -128,6 +146,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ),
         open311_jurisdiction=env.get("MINQING_OPEN311_JURISDICTION", "").strip()
         or DEFAULT_OPEN311_JURISDICTION,
+        smtp_host=env.get("MINQING_SMTP_HOST", "127.0.0.1"),
+        smtp_port=_smtp_port(env.get("MINQING_SMTP_PORT", "off")),
+        mail_addresses=_mail_addresses(env.get("MINQING_MAIL_ADDRESS", DEFAULT_MAIL_ADDRESS)),
+        imap_url=env.get("MINQING_IMAP_URL") or None,
+        imap_poll_seconds=_positive_int(env, "MINQING_IMAP_POLL_SECONDS", 30),
+        email_gateway=env.get("MINQING_EMAIL_GATEWAY", f"file://{data_dir}/email-outbox.jsonl"),
     )
     if not embedded:
         _refuse_insecure_production(settings)
@@ -153,6 +177,24 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise ConfigError(f"{name}: must be positive, got {value}")
     return value
+
+
+def _smtp_port(raw: str) -> int | None:
+    """A port to receive mail on, or None for `off`."""
+    if raw.strip().lower() == "off":
+        return None
+    if not raw.strip().isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(f"MINQING_SMTP_PORT: expected a port number or off, got {raw!r}")
+    return int(raw)
+
+
+def _mail_addresses(raw: str) -> tuple[str, ...]:
+    addresses = tuple(a.strip().lower() for a in raw.split(",") if a.strip())
+    if not addresses or any(a.count("@") != 1 for a in addresses):
+        raise ConfigError(
+            f"MINQING_MAIL_ADDRESS: expected one or more addresses separated by commas, got {raw!r}"
+        )
+    return addresses
 
 
 def _embedded_secret(data_dir: Path, embedded: bool) -> str:

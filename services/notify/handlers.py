@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 
@@ -10,12 +11,23 @@ from sqlalchemy.orm import Session
 
 from services.kernel.clock import utcnow
 from services.kernel.consumer import RetryLater, Subscriptions
-from services.kernel.events.contracts import CaseAssigned, CaseMerged, CaseSubmitted
+from services.kernel.events.contracts import (
+    CaseAssigned,
+    CaseMerged,
+    CaseSubmitted,
+    EmailCaseOpened,
+)
 from services.kernel.work import Work
-from services.notify.models import CaseContact, CaseMerge, Message
+from services.notify.models import CaseContact, CaseMerge, EmailEnvelope, Message
 from services.notify.sealed import sms_address
 from services.notify.tasks import SEND_MESSAGES
-from services.notify.templates import RenderedMessage, format_date, render
+from services.notify.templates import (
+    EMAIL_ACKNOWLEDGEMENT,
+    RenderedMessage,
+    format_date,
+    render,
+    render_email,
+)
 
 subscriptions = Subscriptions("notify")
 
@@ -152,3 +164,60 @@ def merged_case_messages(event: CaseMerged, work: Work) -> None:
             merged_at=work.envelope.occurred_at,
         )
     )
+
+
+# Intake knows its own acknowledgements coming back by this header (channels/email/message.py).
+ACKNOWLEDGEMENT_HEADER = "X-Minqing-Acknowledgement"
+
+
+@subscriptions.subscribe(EmailCaseOpened)
+def email_acknowledgement(event: EmailCaseOpened, work: Work) -> None:
+    """Answer the citizen's email in its own thread with the case's tracking number."""
+    assert work.envelope is not None
+    settings = work.settings
+    promised = (
+        format_date(event.promised_date)
+        if event.language == "zh"
+        else f"{event.promised_date.day} {event.promised_date:%B %Y}"
+    )
+    subject, text = render_email(
+        event.language,
+        settings.sms_signature.strip("【】[] "),
+        subject=event.subject,
+        tracking_no=event.tracking_no,
+        access_code=event.access_code,
+        promised_date=promised,
+    )
+    headers = {
+        "Message-ID": f"<{event.acknowledgement_id}>",
+        "Auto-Submitted": "auto-replied",
+        ACKNOWLEDGEMENT_HEADER: event.tracking_no,
+    }
+    if event.in_reply_to:
+        headers["In-Reply-To"] = f"<{event.in_reply_to}>"
+    if event.references:
+        headers["References"] = " ".join(f"<{i}>" for i in event.references)
+    message = Message(
+        id=uuid.uuid4(),
+        event_id=work.envelope.id,
+        # The address stays sealed in the envelope: it may be a tip-off reporter's.
+        recipient="(sealed)",
+        template=EMAIL_ACKNOWLEDGEMENT,
+        channel="email",
+        case_id=event.case_id,
+        tracking_no=event.tracking_no,
+        text=text,
+        segments=0,
+        status="queued",
+        created_at=utcnow(),
+    )
+    work.session.add(message)
+    work.session.add(
+        EmailEnvelope(
+            message=message,
+            sealed_to=event.sealed_to,
+            subject=subject,
+            headers=json.dumps(headers, ensure_ascii=False),
+        )
+    )
+    work.enqueue(SEND_MESSAGES, str(message.id))

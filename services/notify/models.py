@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Integer, MetaData, String, Text, UniqueConstraint, Uuid
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import ForeignKey, Integer, MetaData, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.kernel.db import NAMING_CONVENTION, UtcDateTime
 
@@ -61,3 +61,22 @@ class CaseMerge(Base):
     case_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     into_case_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     merged_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class EmailEnvelope(Base):
+    """What an email message needs beyond its text: where it goes, its subject, its headers.
+
+    The address stays sealed as intake sealed it (it may be a tip-off reporter's) and is opened
+    only to hand the message to the gateway.
+    """
+
+    __tablename__ = "email_envelopes"
+
+    message_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("messages.id"), primary_key=True)
+    sealed_to: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(Text)
+    # JSON object: Message-ID, In-Reply-To, References and the other headers the mail carries.
+    headers: Mapped[str] = mapped_column(Text)
+
+    # So that a message and its envelope added together are inserted in that order.
+    message: Mapped[Message] = relationship()

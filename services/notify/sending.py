@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import timedelta
+from typing import Literal, cast
 
 from sqlalchemy import select
 
 from services.kernel.clock import utcnow
-from services.kernel.events.contracts import MessageSent
+from services.kernel.events.contracts import ACKNOWLEDGEMENT_RECIPIENT, MessageSent
+from services.kernel.sealing import sealer_for
 from services.kernel.work import Work
-from services.notify.gateways import Gateway, OutgoingSms
-from services.notify.models import Message
+from services.notify.gateways import Gateway, GatewayError, OutgoingSms
+from services.notify.gateways.email import EmailGateway, OutgoingEmail
+from services.notify.models import EmailEnvelope, Message
 from services.notify.sealed import recipient_of
 
 WorkOpener = Callable[[], AbstractContextManager[Work]]
@@ -21,8 +25,16 @@ WorkOpener = Callable[[], AbstractContextManager[Work]]
 STALE_AFTER = timedelta(seconds=30)
 
 
-def deliver(open_work: WorkOpener, gateway: Gateway, message_ids: Sequence[uuid.UUID]) -> None:
-    """Send the queued messages among `message_ids`; those already sent (a retry) are left alone."""
+def deliver(
+    open_work: WorkOpener,
+    gateway: Gateway,
+    message_ids: Sequence[uuid.UUID],
+    email_gateway: EmailGateway | None = None,
+) -> None:
+    """Send the queued messages among `message_ids`; those already sent (a retry) are left alone.
+
+    SMS go to `gateway`, emails to `email_gateway`.
+    """
     with open_work() as work:
         messages = work.session.scalars(
             select(Message)
@@ -33,8 +45,15 @@ def deliver(open_work: WorkOpener, gateway: Gateway, message_ids: Sequence[uuid.
         if not messages:
             return
         # The gateway dedupes on the message id, so a crash after this line cannot double-send.
-        secret_key = work.settings.secret_key
-        gateway.send([_outgoing(m, secret_key) for m in messages])
+        sms = [m for m in messages if m.channel == "sms"]
+        if sms:
+            secret_key = work.settings.secret_key
+            gateway.send([_outgoing(m, secret_key) for m in sms])
+        emails = [m for m in messages if m.channel == "email"]
+        if emails:
+            if email_gateway is None:
+                raise GatewayError("no email gateway in this process")
+            email_gateway.send(_emails(work, emails))
         sent_at = utcnow()
         for message in messages:
             message.status = "sent"
@@ -45,7 +64,7 @@ def deliver(open_work: WorkOpener, gateway: Gateway, message_ids: Sequence[uuid.
                     case_id=message.case_id,
                     tracking_no=message.tracking_no,
                     template=message.template,
-                    channel="sms",
+                    channel=cast(Literal["sms", "email"], message.channel),
                     segments=message.segments,
                 ),
                 case_id=message.case_id,
@@ -62,6 +81,30 @@ def _outgoing(message: Message, secret_key: str) -> OutgoingSms:
         tracking_no=message.tracking_no,
         template=message.template,
     )
+
+
+def _emails(work: Work, messages: Sequence[Message]) -> list[OutgoingEmail]:
+    envelopes = {
+        e.message_id: e
+        for e in work.session.scalars(
+            select(EmailEnvelope).where(EmailEnvelope.message_id.in_([m.id for m in messages]))
+        )
+    }
+    settings = work.settings
+    sealer = sealer_for(settings.secret_key, ACKNOWLEDGEMENT_RECIPIENT)
+    return [
+        OutgoingEmail(
+            message_id=str(m.id),
+            sender=settings.mail_addresses[0],
+            to=sealer.open(envelopes[m.id].sealed_to),
+            subject=envelopes[m.id].subject,
+            text=m.text,
+            headers=json.loads(envelopes[m.id].headers),
+            tracking_no=m.tracking_no,
+            template=m.template,
+        )
+        for m in messages
+    ]
 
 
 def stale_message_ids(open_work: WorkOpener, older_than: timedelta = STALE_AFTER) -> list[str]:

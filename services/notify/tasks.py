@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from services.kernel.runtime import ServiceRuntime
 from services.notify.gateways import GatewayError, gateway_from_url
+from services.notify.gateways.email import email_gateway_from_url
 from services.notify.sending import STALE_AFTER, deliver, stale_message_ids
 
 SEND_MESSAGES = "notify.send_messages"
@@ -18,6 +19,7 @@ REQUEUE_CHUNK = 50
 def register_tasks(runtime: ServiceRuntime) -> None:
     assert runtime.celery is not None
     gateway = gateway_from_url(runtime.settings.sms_gateway)
+    email_gateway = email_gateway_from_url(runtime.settings.email_gateway)
 
     @runtime.celery.task(  # type: ignore[untyped-decorator]
         name=SEND_MESSAGES,
@@ -28,7 +30,7 @@ def register_tasks(runtime: ServiceRuntime) -> None:
         max_retries=10,
     )
     def send_messages(*message_ids: str) -> None:
-        deliver(runtime.work, gateway, [uuid.UUID(i) for i in message_ids])
+        deliver(runtime.work, gateway, [uuid.UUID(i) for i in message_ids], email_gateway)
 
     def requeue(older_than: timedelta) -> None:
         for chunk in _chunks(stale_message_ids(runtime.work, older_than), REQUEUE_CHUNK):

@@ -50,3 +50,46 @@ def render(name: str, signature: str, **values: str) -> RenderedMessage:
     template = TEMPLATES[name]
     text = signature + template.text.format(**values)
     return RenderedMessage(name, text, segments(text))
+
+
+@dataclass(frozen=True)
+class EmailTemplate:
+    subject: str
+    text: str
+
+
+# The acknowledgement of a case that came by email, answered in the citizen's thread.
+EMAIL_ACKNOWLEDGEMENT = "email_acknowledgement"
+EMAIL_ACKNOWLEDGEMENTS = {
+    "zh": EmailTemplate(
+        "Re: {subject} [{tracking_no}]",
+        "您好：\n\n"
+        "您的来信已收到并受理。\n\n"
+        "受理编号：{tracking_no}\n"
+        "查询码：{access_code}\n"
+        "我们将于{promised_date}前答复。\n\n"
+        "凭受理编号和查询码可以随时查询办理进度。如需补充材料，直接回复本邮件即可"
+        "（请保留标题中的受理编号）。\n\n"
+        "{sender}\n"
+        "（本邮件由系统自动发送）\n",
+    ),
+    "en": EmailTemplate(
+        "Re: {subject} [{tracking_no}]",
+        "Hello,\n\n"
+        "We have received your message and opened a case for it.\n\n"
+        "Tracking number: {tracking_no}\n"
+        "Access code: {access_code}\n"
+        "We will answer by {promised_date}.\n\n"
+        "With the tracking number and the access code you can follow your case at any time. "
+        "To add material, reply to this email (keep the tracking number in the subject).\n\n"
+        "{sender}\n"
+        "(This email was sent automatically.)\n",
+    ),
+}
+
+
+def render_email(language: str, sender: str, **values: str) -> tuple[str, str]:
+    """The acknowledgement's subject and text in the citizen's language (Chinese by default)."""
+    template = EMAIL_ACKNOWLEDGEMENTS.get(language, EMAIL_ACKNOWLEDGEMENTS["zh"])
+    subject = template.subject.format(**values)
+    return " ".join(subject.split()), template.text.format(sender=sender, **values)

@@ -209,3 +209,28 @@ class CaseMerged(Event):
     into_case_id: uuid.UUID
     into_tracking_no: str
     merged_by: str = Field(description="the dispatcher's staff id")
+
+
+# Sealing purpose of the address an email acknowledgement goes to (kernel.sealing).
+ACKNOWLEDGEMENT_RECIPIENT = "acknowledgement-recipient"
+
+
+@event("email.case_opened", 1)
+class EmailCaseOpened(Event):
+    """A citizen's email opened a case: notify answers it in the same thread."""
+
+    case_id: uuid.UUID
+    tracking_no: str
+    access_code: str
+    promised_date: date
+    language: Language
+    sealed_to: str = Field(
+        description="the address to answer, sealed for the purpose 'acknowledgement-recipient'"
+    )
+    subject: str = Field(description="the citizen's subject, as they wrote it")
+    in_reply_to: str | None = Field(description="the citizen's Message-ID, without <>")
+    references: tuple[str, ...] = Field(description="the thread so far, oldest first, without <>")
+    acknowledgement_id: str = Field(
+        description="the Message-ID the acknowledgement must carry, without <>; intake threads "
+        "replies to it onto the case"
+    )
