@@ -225,6 +225,7 @@ def test_every_handler_has_its_own_quorum_queue_with_a_delivery_limit(settings: 
         "intake.flag_duplicates",
         "routing.close_merged_work_order",
         "notify.merged_case_messages",
+        "notify.email_acknowledgement",
     }
     for name in expected:
         assert queues[name]["type"] == "quorum", name

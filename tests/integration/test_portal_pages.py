@@ -258,6 +258,18 @@ def test_a_tip_off_seals_its_reporter(browser: TestClient, runtime: ServiceRunti
         assert case.sealed_contact
 
 
+def test_a_tip_off_may_be_sent_without_any_contact(
+    browser: TestClient, runtime: ServiceRuntime
+) -> None:
+    anonymous = form_fields(description="有人在河道夜间偷采砂石", **{"contact.name": ""})
+    del anonymous["contact.phone"]
+    answer = submit(browser, anonymous, path="/tip-off")
+    assert answer.status_code == 303
+    assert receipt_of(browser)["access_code"]
+    with runtime.database.session() as session:
+        assert session.scalars(select(Case.kind)).one() == "tip-off"
+
+
 def test_a_wrong_code_and_an_unknown_number_look_alike_and_guessing_is_stopped(
     browser: TestClient,
 ) -> None:

@@ -150,6 +150,17 @@ def test_the_reporter_tracks_the_tip_off_with_the_access_code_alone(services: St
     assert httpx.get(url, params={"access_code": "WRONG2"}).status_code == 404
 
 
+def test_a_reporter_may_stay_anonymous_and_still_track_the_tip_off(services: Stack) -> None:
+    payload = tip_off("举报某加工厂夜间偷排污水")
+    del payload["contact"]
+    receipt = submit(services, payload)
+    url = f"{services.url('intake')}/api/v1/cases/{receipt['tracking_no']}"
+
+    view = httpx.get(url, params={"access_code": receipt["access_code"]})
+    assert view.status_code == 200
+    assert view.json()["kind"] == "tip-off"
+
+
 def test_only_a_tip_off_officer_reads_the_reporter_and_each_reading_is_recorded(
     services: Stack,
 ) -> None:

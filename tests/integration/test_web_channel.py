@@ -94,11 +94,18 @@ def test_bad_fields_get_a_422_naming_the_field_and_nothing_is_recorded(
     assert recorded(intake_runtime) == (0, 0)
 
 
-@pytest.mark.parametrize("missing", ["description", "kind", "contact"])
-def test_missing_required_fields_are_named(client: TestClient, missing: str) -> None:
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ("description", "Field required"),
+        ("kind", "Field required"),
+        ("contact", "give a mobile phone number or an email address so we can reply"),
+    ],
+)
+def test_missing_required_fields_are_named(client: TestClient, missing: str, message: str) -> None:
     payload = case_payload()
     del payload[missing]
-    assert errors_of(client.post("/api/v1/cases", json=payload))[missing] == "Field required"
+    assert errors_of(client.post("/api/v1/cases", json=payload))[missing] == message
 
 
 def test_malformed_json_is_a_422_and_records_nothing(

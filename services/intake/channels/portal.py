@@ -46,7 +46,7 @@ from services.intake.models import Attachment, Case, CatalogueCategory, Rating, 
 from services.intake.submissions import Submission
 from services.intake.supplements import supplement
 from services.kernel.config import Settings
-from services.kernel.events.contracts import Contact, Kind, Location
+from services.kernel.events.contracts import Kind, Location
 from services.kernel.http import SettingsDep, allow_body, field_errors
 from services.kernel.language import InvalidValue, Language
 from services.kernel.pages import Pages, page_language
@@ -211,8 +211,9 @@ def case_payload(posted: Posted, tip_off: bool) -> dict[str, Any]:
         payload["kind"] = "tip-off"
     for group, names in (("location", ("address", "lat", "lon")), ("contact", _CONTACT)):
         values = {n: v for n in names if (v := posted.text(f"{group}.{n}")) is not None}
-        # No location is fine; no contact at all gets the API's "how do we reply" error.
-        if values or group == "contact":
+        # No location is fine; no contact at all gets the API's "how do we reply" error, except
+        # on a tip-off, whose reporter may stay anonymous.
+        if values or (group == "contact" and not tip_off):
             payload[group] = values
     return payload
 
@@ -249,7 +250,7 @@ def _submit(
     if errors or body is None:
         return again(errors, 422)
     client = request.client.host if request.client else None
-    refusal = limits.check(client, body.contact.phone)
+    refusal = limits.check(client, body.contact_given.phone)
     if refusal is not None:
         response = again({"form": refusal.message(language)}, 429)
         response.headers["Retry-After"] = str(refusal.retry_after)
@@ -260,7 +261,7 @@ def _submit(
         description=body.description,
         category=body.category,
         location=Location(**body.location.model_dump()) if body.location else None,
-        contact=Contact(**body.contact.model_dump()),
+        contact=body.contact_given,
         language=language,
         files=files,
     )

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from services.intake import domain
 from services.intake.deps import IntakeWork, Limits
@@ -69,7 +69,25 @@ class CaseIn(_Strict):
     kind: Kind
     category: str | None = Field(default=None, min_length=1, max_length=64)
     location: LocationIn | None = None
-    contact: ContactIn
+    contact: ContactIn | None = Field(default=None, validate_default=True)
+
+    @field_validator("contact")
+    @classmethod
+    def _reachable_unless_anonymous(
+        cls, value: ContactIn | None, info: ValidationInfo
+    ) -> ContactIn | None:
+        # A tip-off may stay anonymous: its access code alone tracks it. Anything else needs a
+        # way for us to reply.
+        if value is None and info.data.get("kind") != "tip-off":
+            raise InvalidValue(
+                "give a mobile phone number or an email address so we can reply",
+                "请留下手机号码或电子邮箱，以便我们答复您",
+            )
+        return value
+
+    @property
+    def contact_given(self) -> Contact:
+        return Contact(**self.contact.model_dump()) if self.contact else Contact()
 
 
 class CaseAccepted(BaseModel):
@@ -107,7 +125,7 @@ def submit_case(
     """
     language = preferred_language(request.headers.get("accept-language"))
     client = request.client.host if request.client else None
-    refusal = limits.check(client, body.contact.phone)
+    refusal = limits.check(client, body.contact_given.phone)
     if refusal is not None:
         return too_many(refusal, language)
     submission = Submission(
@@ -116,7 +134,7 @@ def submit_case(
         description=body.description,
         category=body.category,
         location=Location(**body.location.model_dump()) if body.location else None,
-        contact=Contact(**body.contact.model_dump()),
+        contact=body.contact_given,
     )
     try:
         receipt, replayed = accept_once(work, submission, settings.secret_key, idempotency_key)
