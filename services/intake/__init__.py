@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from services.intake import duplicates
 from services.intake.api import routers
 from services.intake.channels import email
 from services.intake.handlers import subscriptions
@@ -15,7 +16,15 @@ def _setup(runtime: ServiceRuntime) -> None:
         with runtime.work() as work:
             purge_expired(work)
 
+    def flag_duplicates() -> None:
+        # Until a sweep finds nothing: a backlog (after a stop) is worked off at once.
+        while True:
+            with runtime.work() as work:
+                if duplicates.flag_new_cases(work) < duplicates.SWEEP_SIZE:
+                    return
+
     runtime.every(3600, purge, "intake-purge-idempotency-keys")
+    runtime.every(1, flag_duplicates, "intake-flag-duplicates")
     email.start(runtime)
 
 

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import aliased
 
 from services.intake.deps import IntakeWork
@@ -23,7 +23,6 @@ from services.intake.models import Case, DuplicateLink
 from services.intake.similarity import Place, same_place, text_similarity
 from services.kernel.auth import Staff, require
 from services.kernel.clock import utcnow
-from services.kernel.consumer import RetryLater
 from services.kernel.db import upsert_insert
 from services.kernel.events.contracts import CaseDuplicateSuspected
 from services.kernel.work import Work
@@ -43,6 +42,8 @@ SIMILAR_TEXT = 0.3
 NEAR_METRES = 200.0
 # Enough for a busy category in a county's week; the newest are compared first.
 MAX_CANDIDATES = 200
+# Cases one sweep checks at most: a second's worth at the busiest, in one transaction.
+SWEEP_SIZE = 500
 # Links a case gets at most, the strongest: a citizen who writes ten times in a week needs one
 # decision from the dispatcher, not forty-five.
 MAX_LINKS = 3
@@ -74,20 +75,24 @@ def judge(case: Facts, other: Facts) -> Match | None:
     Same contact counts only between two tip-offs or two open cases: linking a tip-off to an
     open case by contact would tell whoever reads that case's contact who the reporter is.
     """
-    score = round(text_similarity(case.description, other.description), 3)
     same_contact = case.sealed == other.sealed and (
         _equal(case.phone_fingerprint, other.phone_fingerprint)
         or _equal(case.email_fingerprint, other.email_fingerprint)
     )
-    if same_contact and score >= SIMILAR_TEXT:
+    # The text is compared only when the cheaper facts make a match possible.
+    if same_contact and (score := _similarity(case, other)) >= SIMILAR_TEXT:
         return Match("same-contact", score)
     if (
         case.category is not None
         and case.category == other.category
         and same_place(case.place, other.place, NEAR_METRES)
     ):
-        return Match("same-place", score)
+        return Match("same-place", _similarity(case, other))
     return None
+
+
+def _similarity(case: Facts, other: Facts) -> float:
+    return round(text_similarity(case.description, other.description), 3)
 
 
 def _equal(left: str | None, right: str | None) -> bool:
@@ -144,43 +149,88 @@ def _candidate(row: Sequence[Any]) -> Candidate:
     )
 
 
-def flag(work: Work, case_id: uuid.UUID) -> None:
-    """Link the case to the week's cases it may repeat, and tell the other services of each."""
+def flag_new_cases(work: Work, limit: int = SWEEP_SIZE) -> int:
+    """Link the cases accepted since the last sweep to the week's cases they may repeat.
+
+    Runs every second or so, not per event: a sweep compares a second's cases in a handful of
+    statements, where an event handler paid a transaction and two queries per case. Of several
+    intake processes, each sweeps other cases (rows locked, locked ones skipped). Returns how
+    many cases it checked.
+    """
     session = work.session
-    row = session.execute(select(*_COLUMNS).where(Case.id == case_id)).first()
-    if row is None:
-        raise RetryLater(f"case {case_id} is not in intake's database")
-    case = _candidate(row)
-    facts = case.facts
-    if case.status in _NOT_LINKED:
-        return
+    fresh = [
+        _candidate(row)
+        for row in session.execute(
+            select(*_COLUMNS)
+            .where(Case.duplicates_checked.is_(False))
+            .order_by(Case.submitted_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    ]
+    if not fresh:
+        return 0
+    session.execute(
+        update(Case).where(Case.id.in_([c.case_id for c in fresh])).values(duplicates_checked=True)
+    )
+    linkable = [c for c in fresh if c.status not in _NOT_LINKED]
+    pool = _candidates_for(work, linkable)
+    for case in linkable:
+        others = [o for o in pool if o.case_id != case.case_id and may_share(case, o)]
+        found = []
+        for other in others[:MAX_CANDIDATES]:
+            match = judge(case.facts, other.facts)
+            if match is not None:
+                found.append((other, match))
+        for other, match in strongest(found):
+            _link(work, case, other, match)
+    return len(fresh)
+
+
+def may_share(case: Candidate, other: Candidate) -> bool:
+    """Whether `other` is worth judging against `case`: within the window, sharing a contact
+    or a category with a place (what `_candidates_for` asks the database for, case by case)."""
+    if abs(case.submitted_at - other.submitted_at) > WINDOW:
+        return False
+    mine, theirs = case.facts, other.facts
+    return (
+        _equal(mine.phone_fingerprint, theirs.phone_fingerprint)
+        or _equal(mine.email_fingerprint, theirs.email_fingerprint)
+        or (mine.category is not None and mine.category == theirs.category and _placed(mine))
+    )
+
+
+def _placed(facts: Facts) -> bool:
+    return bool(facts.place.address or facts.place.point)
+
+
+def _candidates_for(work: Work, cases: Sequence[Candidate]) -> list[Candidate]:
+    """Every case that may repeat one of `cases`, newest first, in one query."""
+    phones = {c.facts.phone_fingerprint for c in cases} - {None}
+    emails = {c.facts.email_fingerprint for c in cases} - {None}
+    categories = {c.facts.category for c in cases if _placed(c.facts)} - {None}
     shares: list[ColumnElement[bool]] = []
-    if facts.phone_fingerprint is not None:
-        shares.append(Case.phone_fingerprint == facts.phone_fingerprint)
-    if facts.email_fingerprint is not None:
-        shares.append(Case.email_fingerprint == facts.email_fingerprint)
-    if facts.category is not None and (facts.place.address or facts.place.point):
-        shares.append(Case.category == facts.category)
+    if phones:
+        shares.append(Case.phone_fingerprint.in_(phones))
+    if emails:
+        shares.append(Case.email_fingerprint.in_(emails))
+    if categories:
+        shares.append(Case.category.in_(categories))
     if not shares:
-        return
-    others = session.execute(
+        return []
+    earliest = min(c.submitted_at for c in cases) - WINDOW
+    latest = max(c.submitted_at for c in cases) + WINDOW
+    rows = work.session.execute(
         select(*_COLUMNS)
         .where(
             or_(*shares),
-            Case.id != case_id,
-            Case.submitted_at.between(case.submitted_at - WINDOW, case.submitted_at + WINDOW),
+            Case.submitted_at.between(earliest, latest),
             Case.status.not_in(_NOT_LINKED),
         )
         .order_by(Case.submitted_at.desc())
-        .limit(MAX_CANDIDATES)
+        .limit(MAX_CANDIDATES * len(cases))
     )
-    found = []
-    for other in map(_candidate, others):
-        match = judge(facts, other.facts)
-        if match is not None:
-            found.append((other, match))
-    for other, match in strongest(found):
-        _link(work, case, other, match)
+    return [_candidate(row) for row in rows]
 
 
 def _link(work: Work, case: Candidate, other: Candidate, match: Match) -> None:

@@ -8,14 +8,13 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from services.intake import domain, duplicates
+from services.intake import domain
 from services.intake.models import Case, CatalogueCategory, Resolution, TimelineEntry
 from services.kernel.consumer import RetryLater, Subscriptions
 from services.kernel.events.contracts import (
     CaseAssigned,
     CasePendingDispatch,
     CaseResolved,
-    CaseSubmitted,
     CataloguePublished,
 )
 from services.kernel.work import Work
@@ -114,10 +113,3 @@ def record_resolution(event: CaseResolved, work: Work) -> None:
     if domain.advances(case.status, RESOLVED):
         case.status = RESOLVED
         case.updated_at = event.resolved_at
-
-
-@subscriptions.subscribe(CaseSubmitted)
-def flag_duplicates(event: CaseSubmitted, work: Work) -> None:
-    """Link a new case to the recent ones it may repeat: off the request path, on intake's own
-    event, so comparing with a week of cases never slows a submission."""
-    duplicates.flag(work, event.case_id)

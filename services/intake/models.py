@@ -19,6 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -67,6 +68,8 @@ class Case(Base):
     # without reading a contact; see duplicates.contact_fingerprint.
     phone_fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
     email_fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
+    # False until duplicate detection has compared the case with the week's others.
+    duplicates_checked: Mapped[bool] = mapped_column(Boolean, server_default=true())
     # The case this one was merged into (并单); it is followed there from then on.
     merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"), index=True)
 
@@ -77,6 +80,13 @@ class Case(Base):
 
 # Duplicate detection reads a category's cases of one week.
 Index("ix_cases_category_submitted_at", Case.category, Case.submitted_at)
+# The few cases awaiting duplicate detection, found without reading the many that are not.
+Index(
+    "ix_cases_awaiting_duplicate_check",
+    Case.submitted_at,
+    postgresql_where=Case.duplicates_checked.is_(False),
+    sqlite_where=Case.duplicates_checked.is_(False),
+)
 
 
 class TimelineEntry(Base):

@@ -135,6 +135,7 @@ def record(work: Work, submission: Submission, secret_key: str, tracking_no: str
             "submitted_at": now,
             "updated_at": now,
             # From the contact as given, sealed or not: repeats are found by these alone.
+            "duplicates_checked": False,
             "phone_fingerprint": phone_fingerprint(submission.contact.phone, secret_key),
             "email_fingerprint": email_fingerprint(submission.contact.email, secret_key),
         },

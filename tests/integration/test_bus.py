@@ -222,7 +222,6 @@ def test_every_handler_has_its_own_quorum_queue_with_a_delivery_limit(settings: 
         "routing.dispatch_case",
         "notify.citizen_messages",
         "reporting.case_facts",
-        "intake.flag_duplicates",
         "routing.close_merged_work_order",
         "notify.merged_case_messages",
         "notify.email_acknowledgement",

@@ -48,14 +48,9 @@ def case(description: str, phone: str, **extra: Any) -> dict[str, Any]:
 
 
 def checked(intake: Stack, *tracking_nos: str) -> None:
-    """Wait until duplicate detection has handled each case's `case.submitted`."""
+    """Wait until duplicate detection's sweep has checked each case."""
     wanted = ", ".join(f"'{t}'" for t in tracking_nos)
-    statement = (
-        "SELECT count(*) FROM processed_events p"
-        " JOIN outbox o ON o.event_id = p.event_id AND o.event_type = 'case.submitted'"
-        " JOIN cases c ON c.id = o.case_id"
-        f" WHERE p.handler = 'intake.flag_duplicates' AND c.tracking_no IN ({wanted})"
-    )
+    statement = f"SELECT count(*) FROM cases WHERE duplicates_checked AND tracking_no IN ({wanted})"
     url = intake.database_url("intake")
     wait_until(lambda: rows(url, statement) == [(len(tracking_nos),)], 20)
 
