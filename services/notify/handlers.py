@@ -6,7 +6,7 @@ import json
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from services.kernel.clock import utcnow
@@ -32,13 +32,23 @@ from services.notify.templates import (
 subscriptions = Subscriptions("notify")
 
 
+# Where a batch's preload leaves the followers of its cases (see `followers`).
+_FOLLOWERS = "notify.followers"
+
+
 def contacts_of(
     session: Session, events: Sequence[CaseSubmitted | CaseAssigned]
 ) -> list[CaseContact]:
+    """The batch's contacts, and the followers of its cases, in two queries for the batch."""
     wanted = {e.case_id for e in events if isinstance(e, CaseAssigned)}
     if not wanted:
         return []
-    return list(session.scalars(select(CaseContact).where(CaseContact.case_id.in_(wanted))))
+    contacts = list(session.scalars(select(CaseContact).where(CaseContact.case_id.in_(wanted))))
+    found: dict[uuid.UUID, list[CaseContact]] = {case_id: [] for case_id in wanted}
+    for into_case_id, follower in session.execute(_followers_of(wanted)).tuples():
+        found[into_case_id].append(follower)
+    session.info[_FOLLOWERS] = found
+    return [*contacts, *(f for listed in found.values() for f in listed)]
 
 
 @subscriptions.subscribe(CaseSubmitted, CaseAssigned, preload=contacts_of)
@@ -120,17 +130,22 @@ def queue_sms(
 
 
 def followers(work: Work, case_id: uuid.UUID) -> list[CaseContact]:
-    """The contacts of the cases merged into `case_id`."""
+    """The contacts of the cases merged into `case_id`; known already when a preload found them."""
+    preloaded: dict[uuid.UUID, list[CaseContact]] = work.session.info.get(_FOLLOWERS, {})
+    if case_id in preloaded:
+        return preloaded[case_id]
     # Without a flush: this batch's pending messages are no business of the query.
     with work.session.no_autoflush:
-        return list(
-            work.session.scalars(
-                select(CaseContact)
-                .join(CaseMerge, CaseMerge.case_id == CaseContact.case_id)
-                .where(CaseMerge.into_case_id == case_id)
-                .order_by(CaseContact.tracking_no)
-            )
-        )
+        return [contact for _, contact in work.session.execute(_followers_of({case_id})).tuples()]
+
+
+def _followers_of(case_ids: set[uuid.UUID]) -> Select[uuid.UUID, CaseContact]:
+    return (
+        select(CaseMerge.into_case_id, CaseContact)
+        .join(CaseMerge, CaseMerge.case_id == CaseContact.case_id)
+        .where(CaseMerge.into_case_id.in_(case_ids))
+        .order_by(CaseContact.tracking_no)
+    )
 
 
 @subscriptions.subscribe(CaseMerged)
