@@ -174,11 +174,10 @@ def flag_new_cases(work: Work, limit: int = SWEEP_SIZE) -> int:
         update(Case).where(Case.id.in_([c.case_id for c in fresh])).values(duplicates_checked=True)
     )
     linkable = [c for c in fresh if c.status not in _NOT_LINKED]
-    pool = _candidates_for(work, linkable)
+    pool = _Pool(_candidates_for(work, linkable))
     for case in linkable:
-        others = [o for o in pool if o.case_id != case.case_id and may_share(case, o)]
         found = []
-        for other in others[:MAX_CANDIDATES]:
+        for other in pool.sharing(case)[:MAX_CANDIDATES]:
             match = judge(case.facts, other.facts)
             if match is not None:
                 found.append((other, match))
@@ -187,17 +186,39 @@ def flag_new_cases(work: Work, limit: int = SWEEP_SIZE) -> int:
     return len(fresh)
 
 
-def may_share(case: Candidate, other: Candidate) -> bool:
-    """Whether `other` is worth judging against `case`: within the window, sharing a contact
-    or a category with a place (what `_candidates_for` asks the database for, case by case)."""
-    if abs(case.submitted_at - other.submitted_at) > WINDOW:
-        return False
-    mine, theirs = case.facts, other.facts
-    return (
-        _equal(mine.phone_fingerprint, theirs.phone_fingerprint)
-        or _equal(mine.email_fingerprint, theirs.email_fingerprint)
-        or (mine.category is not None and mine.category == theirs.category and _placed(mine))
-    )
+class _Pool:
+    """The cases a sweep compares with, found by what they may share with a case."""
+
+    def __init__(self, candidates: Sequence[Candidate]) -> None:
+        # Newest first, as the query gave them; each key keeps that order.
+        self._by_key: dict[tuple[str, str], list[Candidate]] = {}
+        for other in candidates:
+            for key in _share_keys(other.facts, placed_only=False):
+                self._by_key.setdefault(key, []).append(other)
+
+    def sharing(self, case: Candidate) -> list[Candidate]:
+        """The others within the window sharing a contact, or a category when `case` has a
+        place: what `_candidates_for` asks the database for, case by case. Newest first."""
+        seen: dict[uuid.UUID, Candidate] = {}
+        for key in _share_keys(case.facts, placed_only=True):
+            for other in self._by_key.get(key, ()):
+                if (
+                    other.case_id != case.case_id
+                    and abs(case.submitted_at - other.submitted_at) <= WINDOW
+                ):
+                    seen.setdefault(other.case_id, other)
+        return sorted(seen.values(), key=lambda c: c.submitted_at, reverse=True)
+
+
+def _share_keys(facts: Facts, *, placed_only: bool) -> list[tuple[str, str]]:
+    keys = []
+    if facts.phone_fingerprint is not None:
+        keys.append(("phone", facts.phone_fingerprint))
+    if facts.email_fingerprint is not None:
+        keys.append(("email", facts.email_fingerprint))
+    if facts.category is not None and (_placed(facts) or not placed_only):
+        keys.append(("category", facts.category))
+    return keys
 
 
 def _placed(facts: Facts) -> bool:
