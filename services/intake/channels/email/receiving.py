@@ -26,9 +26,8 @@ from services.intake import domain
 from services.intake.channels.email import rules
 from services.intake.channels.email.message import ParsedEmail
 from services.intake.channels.email.parsing import parse_email
-from services.intake.idempotency import IdempotencyKeyReused, accept_once
 from services.intake.models import Case, EmailMessage
-from services.intake.submissions import Submission, open_contact
+from services.intake.submissions import Submission, accept, open_contact
 from services.intake.supplements import supplement
 from services.kernel.clock import utcnow
 from services.kernel.config import Settings
@@ -233,13 +232,10 @@ def _new_case(
         language=language,
         files=files,
     )
-    # First: on SQLite it takes the tracking number before this transaction touches anything.
-    try:
-        receipt, repeated = accept_once(work, submission, settings.secret_key, key)
-    except IdempotencyKeyReused:
-        raise _AlreadyTaken() from None
-    if repeated:
-        raise _AlreadyTaken()
+    # The message is taken once by its key in `email_messages` (see _keep): a delivery that
+    # loses that race rolls back with this case. `accept` first takes the tracking number, which
+    # on SQLite must come before this transaction touches anything.
+    receipt = accept(work, submission, settings.secret_key)
     acknowledgement_id = f"{receipt.tracking_no}.{secrets.token_hex(8)}@{_mail_domain(settings)}"
     _keep(
         work,
