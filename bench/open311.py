@@ -15,6 +15,7 @@ import asyncio
 import json
 import math
 import os
+import random
 import secrets
 import subprocess
 import sys
@@ -82,13 +83,22 @@ def bodies(key: str, codes: Sequence[str], count: int, start: int) -> list[bytes
                 "service_code": codes[i % len(codes)],
                 "attribute[kind]": e2e.KINDS[i % len(e2e.KINDS)],
                 "description": e2e.DESCRIPTIONS[i % len(e2e.DESCRIPTIONS)],
-                "lat": "29.305",
-                "long": "120.077",
+                **_somewhere_in_the_county(i),
                 "phone": f"139{i % 10**8:08d}",
             }
         ).encode()
         for i in range(start, start + count)
     ]
+
+
+def _somewhere_in_the_county(i: int) -> dict[str, str]:
+    """A map point of its own for each case, spread over about 30 km by 30 km as a county's are;
+    cases all at one point would make every case a possible duplicate of every other."""
+    spread = random.Random(i)
+    return {
+        "lat": f"{29.2 + spread.random() * 0.27:.5f}",
+        "long": f"{119.95 + spread.random() * 0.31:.5f}",
+    }
 
 
 async def post(pool: FormPool, body: bytes, submission: Open311Submission) -> None:

@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["bench"]:
         # The benchmark owns its flags; hand them over untouched. `bench open311` measures the
         # Open311 channel, `bench email` email intake, anything else the whole pipeline.
-        channel_benches = {"open311": "open311.py", "email": "email.py"}
+        channel_benches = {"open311": "open311.py", "email": "email_intake.py"}
         if argv[1:2] and argv[1] in channel_benches:
             script, flags = channel_benches[argv[1]], argv[2:]
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -43,14 +44,18 @@ def bigrams(text: str) -> Counter[str]:
 
 def text_similarity(a: str, b: str) -> float:
     """Cosine similarity of the two texts' bigram counts: 1.0 the same words, 0.0 none shared."""
-    left, right = bigrams(a), bigrams(b)
+    (left, left_norm), (right, right_norm) = _vector(a), _vector(b)
     if not left or not right:
         return 0.0
     dot = sum(count * right[gram] for gram, count in left.items())
-    norm = math.sqrt(sum(c * c for c in left.values())) * math.sqrt(
-        sum(c * c for c in right.values())
-    )
-    return dot / norm
+    return dot / (left_norm * right_norm)
+
+
+@functools.lru_cache(maxsize=4096)
+def _vector(text: str) -> tuple[Counter[str], float]:
+    # A description is compared with many others, sweep after sweep: its bigrams once will do.
+    counts = bigrams(text)
+    return counts, math.sqrt(sum(c * c for c in counts.values()))
 
 
 def normalise_address(address: str) -> str:
