@@ -344,7 +344,10 @@ class Open311Request(Base):
     __tablename__ = "open311_requests"
 
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), primary_key=True)
-    client_id: Mapped[int] = mapped_column(ForeignKey("open311_clients.id"), index=True)
+    # No foreign key on purpose: its check locks the client's row in every submission's
+    # transaction, and one app's concurrent submissions then queue on that one row. Clients are
+    # revoked, never deleted, so the id always names one.
+    client_id: Mapped[int] = mapped_column(Integer, index=True)
     media_url: Mapped[str | None] = mapped_column(String(2000))
 
 

@@ -38,11 +38,6 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["case_id"], ["cases.id"], name=op.f("fk_open311_requests_case_id_cases")
         ),
-        sa.ForeignKeyConstraint(
-            ["client_id"],
-            ["open311_clients.id"],
-            name=op.f("fk_open311_requests_client_id_open311_clients"),
-        ),
         sa.PrimaryKeyConstraint("case_id", name=op.f("pk_open311_requests")),
     )
     op.create_index(op.f("ix_open311_requests_client_id"), "open311_requests", ["client_id"])
