@@ -8,9 +8,7 @@ speaks TLS from the start).
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import smtplib
 import ssl
 import threading
@@ -26,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 from services.kernel.clock import utcnow
 from services.kernel.config import ConfigError
 from services.notify.gateways import GatewayError
+from services.notify.gateways.jsonl import JsonLinesOutbox
 
 SMTP_TIMEOUT = 30.0
 
@@ -86,38 +85,10 @@ class FileEmailGateway:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock = threading.Lock()
-        self._written: set[str] | None = None
+        self._outbox = JsonLinesOutbox(path)
 
     def send(self, messages: Sequence[OutgoingEmail]) -> None:
-        try:
-            with self._lock:
-                written = self._ids_written()
-                fresh = {m.message_id: m for m in messages if m.message_id not in written}
-                if not fresh:
-                    return
-                lines = "".join(_line(email) for email in fresh.values())
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                with self.path.open("a", encoding="utf-8") as outbox:
-                    fcntl.flock(outbox, fcntl.LOCK_EX)
-                    outbox.write(lines)
-                    outbox.flush()
-                    os.fsync(outbox.fileno())
-                written.update(fresh)
-        except OSError as exc:
-            raise GatewayError(f"cannot write {self.path}: {exc.strerror}") from exc
-
-    def _ids_written(self) -> set[str]:
-        if self._written is None:
-            self._written = set()
-            if self.path.exists():
-                with self.path.open(encoding="utf-8") as outbox:
-                    for line in outbox:
-                        try:
-                            self._written.add(json.loads(line)["id"])
-                        except (ValueError, KeyError):
-                            continue
-        return self._written
+        self._outbox.append({email.message_id: _line(email) for email in messages})
 
 
 def _line(email: OutgoingEmail) -> str:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 from services.kernel.clock import utcnow
-from services.notify.gateways import GatewayError, OutgoingSms
+from services.notify.gateways import OutgoingSms
+from services.notify.gateways.jsonl import JsonLinesOutbox
 
 
 class FileGateway:
@@ -18,40 +16,11 @@ class FileGateway:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock = threading.Lock()
-        self._written: set[str] | None = None
+        self._outbox = JsonLinesOutbox(path)
 
     def send(self, messages: Sequence[OutgoingSms]) -> None:
         sent_at = utcnow().isoformat()
-        try:
-            with self._lock:
-                written = self._ids_written()
-                fresh = {m.message_id: m for m in messages if m.message_id not in written}
-                if not fresh:
-                    return
-                lines = "".join(_line(sms, sent_at) for sms in fresh.values())
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                with self.path.open("a", encoding="utf-8") as outbox:
-                    # One write and one fsync for the batch: the disk, not Python, sets the pace.
-                    fcntl.flock(outbox, fcntl.LOCK_EX)
-                    outbox.write(lines)
-                    outbox.flush()
-                    os.fsync(outbox.fileno())
-                written.update(fresh)
-        except OSError as exc:
-            raise GatewayError(f"cannot write {self.path}: {exc.strerror}") from exc
-
-    def _ids_written(self) -> set[str]:
-        if self._written is None:
-            self._written = set()
-            if self.path.exists():
-                with self.path.open(encoding="utf-8") as outbox:
-                    for line in outbox:
-                        try:
-                            self._written.add(json.loads(line)["id"])
-                        except (ValueError, KeyError):
-                            continue
-        return self._written
+        self._outbox.append({sms.message_id: _line(sms, sent_at) for sms in messages})
 
 
 def _line(sms: OutgoingSms, sent_at: str) -> str:
