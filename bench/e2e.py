@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -592,9 +592,18 @@ async def submit(pool: HttpPool, body: bytes, submission: Submission) -> None:
 
 
 async def offer(pool: HttpPool, phase: Phase, first_case: int) -> None:
+    """The phase's web submissions, offered open loop."""
+    bodies = case_bodies(round(phase.rate * phase.seconds), first_case)
+    await offer_open_loop(phase, bodies, lambda body, s: submit(pool, body, s))
+
+
+async def offer_open_loop(
+    phase: Phase,
+    bodies: Sequence[bytes],
+    send: Callable[[bytes, Submission], Awaitable[None]],
+    new_submission: Callable[[float], Submission] = Submission,
+) -> None:
     """Open loop: request i goes out at t0 + i/rate whether or not earlier ones were answered."""
-    count = round(phase.rate * phase.seconds)
-    bodies = case_bodies(count, first_case)
     t0 = time.monotonic() + 0.05
     tasks = []
     for i, body in enumerate(bodies):
@@ -602,9 +611,9 @@ async def offer(pool: HttpPool, phase: Phase, first_case: int) -> None:
         delay = due - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
-        submission = Submission(due=due)
+        submission = new_submission(due)
         phase.submissions.append(submission)
-        tasks.append(asyncio.create_task(submit(pool, body, submission)))
+        tasks.append(asyncio.create_task(send(body, submission)))
     await asyncio.gather(*tasks)
     for s in phase.submissions:
         if math.isnan(s.sent):  # failed before a reply: count it as sent on schedule

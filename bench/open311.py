@@ -121,21 +121,10 @@ async def post(pool: FormPool, body: bytes, submission: Open311Submission) -> No
 
 
 async def offer(pool: FormPool, phase: e2e.Phase, payloads: Sequence[bytes]) -> None:
-    """Open loop: request i goes out at t0 + i/rate whether or not earlier ones were answered."""
-    t0 = time.monotonic() + 0.05
-    tasks = []
-    for i, body in enumerate(payloads):
-        due = t0 + i / phase.rate
-        delay = due - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        submission = Open311Submission(due=due)
-        phase.submissions.append(submission)
-        tasks.append(asyncio.create_task(post(pool, body, submission)))
-    await asyncio.gather(*tasks)
-    for s in phase.submissions:
-        if math.isnan(s.sent):
-            s.sent = s.due
+    """The phase's Open311 submissions, offered open loop like the web benchmark's."""
+    await e2e.offer_open_loop(
+        phase, payloads, lambda body, s: post(pool, body, s), Open311Submission
+    )
 
 
 async def read_back(pool: FormPool, tracking_nos: Sequence[str], rate: float) -> list[float]:
