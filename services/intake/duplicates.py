@@ -15,12 +15,18 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import aliased
 
 from services.intake.deps import IntakeWork
 from services.intake.models import Case, DuplicateLink
-from services.intake.similarity import Place, same_place, text_similarity
+from services.intake.similarity import (
+    Place,
+    bounding_box,
+    normalise_address,
+    same_place,
+    text_similarity,
+)
 from services.kernel.auth import Staff, require
 from services.kernel.clock import utcnow
 from services.kernel.db import upsert_insert
@@ -226,17 +232,19 @@ def _placed(facts: Facts) -> bool:
 
 
 def _candidates_for(work: Work, cases: Sequence[Candidate]) -> list[Candidate]:
-    """Every case that may repeat one of `cases`, newest first, in one query."""
+    """Every case that may repeat one of `cases`, newest first, in one query.
+
+    The database narrows a category to the cases near a case's point or at its address: a busy
+    category's week read whole every second would cost more than all the comparisons.
+    """
     phones = {c.facts.phone_fingerprint for c in cases} - {None}
     emails = {c.facts.email_fingerprint for c in cases} - {None}
-    categories = {c.facts.category for c in cases if _placed(c.facts)} - {None}
     shares: list[ColumnElement[bool]] = []
     if phones:
         shares.append(Case.phone_fingerprint.in_(phones))
     if emails:
         shares.append(Case.email_fingerprint.in_(emails))
-    if categories:
-        shares.append(Case.category.in_(categories))
+    shares.extend(_same_place_shares(cases))
     if not shares:
         return []
     earliest = min(c.submitted_at for c in cases) - WINDOW
@@ -252,6 +260,33 @@ def _candidates_for(work: Work, cases: Sequence[Candidate]) -> list[Candidate]:
         .limit(MAX_CANDIDATES * len(cases))
     )
     return [_candidate(row) for row in rows]
+
+
+def _same_place_shares(cases: Sequence[Candidate]) -> list[ColumnElement[bool]]:
+    """Conditions for a category's cases that `same_place` may accept: near one of the points,
+    or at one of the addresses once normalised (Case.address_key)."""
+    shares: list[ColumnElement[bool]] = []
+    keys: dict[str, set[str]] = {}
+    for case in cases:
+        facts = case.facts
+        if facts.category is None:
+            continue
+        if facts.place.point is not None:
+            south, north, west, east = bounding_box(*facts.place.point, NEAR_METRES)
+            shares.append(
+                and_(
+                    Case.category == facts.category,
+                    Case.lat.between(south, north),
+                    Case.lon.between(west, east),
+                )
+            )
+        if facts.place.address and (key := normalise_address(facts.place.address)):
+            keys.setdefault(facts.category, set()).add(key)
+    shares.extend(
+        and_(Case.category == category, Case.address_key.in_(sorted(found)))
+        for category, found in keys.items()
+    )
+    return shares
 
 
 def _link(work: Work, case: Candidate, other: Candidate, match: Match) -> None:

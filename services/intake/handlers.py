@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from services.intake import domain
+from services.intake import categories, domain
 from services.intake.models import Case, CatalogueCategory, Resolution, TimelineEntry
 from services.kernel.consumer import RetryLater, Subscriptions
 from services.kernel.events.contracts import (
@@ -57,6 +57,7 @@ def keep_catalogue(event: CataloguePublished, work: Work) -> None:
         return
     session.execute(delete(CatalogueCategory))
     session.add_all(catalogue_categories(event, work.envelope.occurred_at))
+    work.after_commit(categories.forget)
 
 
 def catalogue_categories(

@@ -41,6 +41,9 @@ class Case(Base):
     category: Mapped[str | None] = mapped_column(String(64))
     description: Mapped[str] = mapped_column(Text)
     address: Mapped[str | None] = mapped_column(String(500))
+    # The address as duplicate detection compares it (similarity.normalise_address), so that
+    # the database finds a place's other cases instead of the sweep reading the whole category.
+    address_key: Mapped[str | None] = mapped_column(String(500))
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
     contact_name: Mapped[str | None] = mapped_column(String(50))
@@ -78,8 +81,9 @@ class Case(Base):
     )
 
 
-# Duplicate detection reads a category's cases of one week.
+# Duplicate detection reads a category's cases of one week, near a point or at one address.
 Index("ix_cases_category_submitted_at", Case.category, Case.submitted_at)
+Index("ix_cases_category_address_key", Case.category, Case.address_key)
 # The few cases awaiting duplicate detection, found without reading the many that are not.
 Index(
     "ix_cases_awaiting_duplicate_check",

@@ -82,6 +82,17 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, h)))
 
 
+def bounding_box(lat: float, lon: float, within_m: float) -> tuple[float, float, float, float]:
+    """(south, north, west, east) of a box holding every point `within_m` metres of (lat, lon).
+
+    A little larger than the circle, so that a database can narrow the candidates by plain
+    comparisons and `distance_m` decides; a degree of longitude shrinks towards the poles.
+    """
+    dlat = math.degrees(within_m / EARTH_RADIUS_M)
+    dlon = dlat / max(math.cos(math.radians(lat)), 1e-6)
+    return lat - dlat, lat + dlat, lon - dlon, lon + dlon
+
+
 def same_place(a: Place, b: Place, within_m: float) -> bool:
     """The same address once normalised, or map points at most `within_m` metres apart."""
     here, there = a.point, b.point

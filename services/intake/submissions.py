@@ -14,6 +14,7 @@ from services.intake import attachments, domain
 from services.intake.attachments import CheckedFile
 from services.intake.fingerprints import email_fingerprint, phone_fingerprint
 from services.intake.models import Case, TimelineEntry
+from services.intake.similarity import normalise_address
 from services.intake.tracking import tracking_numbers
 from services.kernel.clock import utcnow
 from services.kernel.events.contracts import (
@@ -103,6 +104,7 @@ def record(work: Work, submission: Submission, secret_key: str, tracking_no: str
     else:
         contact = submission.contact
     first = submission.first_contact
+    address = submission.location.address if submission.location else None
     # Plain INSERTs rather than new ORM objects: this runs once per submission, on the request's
     # thread, and the ORM's bookkeeping for two new rows costs more than the inserts themselves.
     work.session.execute(
@@ -115,7 +117,8 @@ def record(work: Work, submission: Submission, secret_key: str, tracking_no: str
             "kind": submission.kind,
             "category": submission.category,
             "description": submission.description,
-            "address": submission.location.address if submission.location else None,
+            "address": address,
+            "address_key": normalise_address(address) if address else None,
             "lat": submission.location.lat if submission.location else None,
             "lon": submission.location.lon if submission.location else None,
             "contact_name": contact.name,

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, MetaData, Table, create_engine, select, text
 
 from services.__main__ import SPECS
+from services.intake.similarity import normalise_address
 from services.kernel.config import Settings
 from services.kernel.migrations import upgrade
 from services.kernel.outbox import kernel_metadata
+from tests.support import postgres_databases
+
+
+def migrate_intake_to(connection: Connection, revision: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(SPECS["intake"].migrations))
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
 
 
 def schema_drift(url: str, service: str) -> list[object]:
@@ -38,3 +51,42 @@ def test_migrations_match_models_on_sqlite(tmp_path: Path, service: str) -> None
     upgrade(service, SPECS[service].migrations, url)
     upgrade(service, SPECS[service].migrations, url)  # a second run is a no-op
     assert schema_drift(url, service) == []
+
+
+@pytest.mark.integration
+def test_cases_accepted_before_address_keys_get_theirs() -> None:
+    """0011 fills in the key duplicate detection finds places by, for the cases already there."""
+    with postgres_databases() as template:
+        url = template.format(service="intake").replace("postgresql://", "postgresql+psycopg://")
+        engine = create_engine(url)
+        try:
+            with engine.begin() as connection:
+                migrate_intake_to(connection, "0010_duplicate_sweep")
+                cases = Table("cases", MetaData(), autoload_with=connection)
+                now = datetime.now(UTC)
+                connection.execute(
+                    cases.insert(),
+                    [
+                        {
+                            "id": uuid.uuid4(),
+                            "tracking_no": f"MQ{n}",
+                            "access_code_hash": "x",
+                            "channel": "web",
+                            "kind": "complaint",
+                            "description": "路灯坏了",
+                            "address": address,
+                            "status": "dispatched",
+                            "promised_date": now.date(),
+                            "submitted_at": now,
+                            "updated_at": now,
+                        }
+                        for n, address in enumerate(["王家村 ３组", None])
+                    ],
+                )
+                migrate_intake_to(connection, "head")
+                keys = connection.execute(
+                    select(cases.c.tracking_no, text("address_key")).order_by(cases.c.tracking_no)
+                ).all()
+        finally:
+            engine.dispose()
+    assert [tuple(k) for k in keys] == [("MQ0", normalise_address("王家村 ３组")), ("MQ1", None)]

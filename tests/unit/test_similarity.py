@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from services.intake.duplicates import NEAR_METRES, SIMILAR_TEXT
 from services.intake.similarity import (
+    EARTH_RADIUS_M,
     Place,
     bigrams,
+    bounding_box,
     distance_m,
     normalise_text,
     same_place,
@@ -100,3 +104,18 @@ def test_the_same_address_once_normalised_is_the_same_place() -> None:
     )
     assert not same_place(Place(address="，"), Place(address="。"), NEAR_METRES)
     assert not same_place(Place(), Place(), NEAR_METRES)
+
+
+@pytest.mark.parametrize("lat", [0.0, 29.3, 45.7, 53.5])
+def test_the_bounding_box_holds_every_point_within_the_radius(lat: float) -> None:
+    south, north, west, east = bounding_box(lat, 120.0, NEAR_METRES)
+    # The circle's extreme points lie inside the box, and points a little beyond it outside.
+    for bearing in range(0, 360, 15):
+        dlat = math.degrees(NEAR_METRES * math.cos(math.radians(bearing)) / EARTH_RADIUS_M)
+        dlon = math.degrees(
+            NEAR_METRES * math.sin(math.radians(bearing)) / EARTH_RADIUS_M
+        ) / math.cos(math.radians(lat))
+        assert south <= lat + dlat * 0.999 <= north
+        assert west <= 120.0 + dlon * 0.999 <= east
+    assert distance_m(lat, 120.0, north + 0.0001, 120.0) > NEAR_METRES
+    assert distance_m(lat, 120.0, lat, east + 0.0001) > NEAR_METRES

@@ -27,13 +27,13 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from services.intake import callbacks, domain, knowledge
+from services.intake.categories import category_names
 from services.intake.channels.web import LocationIn
 from services.intake.deps import IntakeWork
 from services.intake.idempotency import IdempotencyKeyReused, accept_once
 from services.intake.models import (
     Callback,
     Case,
-    CatalogueCategory,
     HotlineCall,
     IdempotencyKey,
     KnowledgeEntry,
@@ -538,9 +538,7 @@ def _page(
             "found": found,
             "callbacks": callbacks.open_callbacks(session),
             "my_cases": my_cases(session, staff, 20),
-            "categories": session.scalars(
-                select(CatalogueCategory.category).order_by(CatalogueCategory.position)
-            ).all(),
+            "categories": category_names(session.get_bind().engine),
             "kinds": KINDS,
             "urgencies": URGENCIES,
             "scope_levels": SCOPE_LEVELS,

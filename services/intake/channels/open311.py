@@ -12,9 +12,10 @@ from typing import Annotated, cast
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from sqlalchemy import ColumnElement, Connection, Table, false, func, insert, or_, select
+from sqlalchemy import ColumnElement, Table, false, func, insert, or_, select
 from sqlalchemy.orm import Session
 
+from services.intake.categories import category_names
 from services.intake.channels import open311_clients
 from services.intake.channels.open311_format import (
     FORMATS,
@@ -55,7 +56,6 @@ from services.kernel.language import InvalidValue, Language, preferred_language
 router = APIRouter(prefix="/open311/v2", tags=["intake"])
 # Built once, like intake's other per-submission statements (see submissions.py).
 _INSERT_REQUEST = insert(cast(Table, Open311Request.__table__))
-_CATEGORY_NAMES = select(CatalogueCategory.category)
 
 _NO_SUCH_REQUEST = InvalidValue(
     "service_request_id: no such service request", "service_request_id：没有这个诉求"
@@ -135,10 +135,6 @@ def _categories(session: Session) -> list[CatalogueCategory]:
     return list(session.scalars(select(CatalogueCategory).order_by(CatalogueCategory.position)))
 
 
-def _category_names(connection: Session | Connection) -> list[str]:
-    return list(connection.scalars(_CATEGORY_NAMES))
-
-
 def _category_of(names: Sequence[str], code: str) -> str | None:
     """The category a service code stands for; None for the service "other"."""
     if code == OTHER:
@@ -186,7 +182,7 @@ def service_definition(code: str, fmt: str, request: Request, work: IntakeWork) 
     """The attributes a service asks for."""
 
     def produce(fmt: Format, language: Language) -> Response:
-        _category_of(_category_names(work.session), code)
+        _category_of(category_names(work.session.get_bind().engine), code)
         return _respond(definition_document(code, language), "service_definition", fmt)
 
     return _serve(request, fmt, request.query_params.get("jurisdiction_id") or None, produce)
@@ -227,27 +223,30 @@ def post_request(
     """
 
     def produce(fmt: Format, language: Language) -> Response:
-        # Read apart from the request's own transaction: on SQLite that transaction holds the
-        # write lock from its first statement, and the tracking number must be taken before it.
-        with work.session.get_bind().engine.connect() as connection:
-            client_id = open311_clients.client_for(connection, first_value(form, "api_key"))
-            if client_id is None:
-                raise Refused(
-                    403,
-                    InvalidValue(
-                        "api_key: missing or not valid; ask the operators for a key",
-                        "api_key：缺少或无效，请向系统管理员申请",
-                    ),
-                )
-            posted = read_post(form)
-            address = request.client.host if request.client else None
-            refusal = limits.check(address, posted.contact.phone)
-            if refusal is not None:
-                reason = InvalidValue(refusal.message("en"), refusal.message("zh"))
-                return _errors(
-                    Refused(429, reason), fmt, language, {"Retry-After": str(refusal.retry_after)}
-                )
-            category = _category_of(_category_names(connection), posted.service_code)
+        session = work.session
+        # From memory or on a connection of their own: on SQLite the request's transaction
+        # holds the write lock from its first statement, and the tracking number must be
+        # taken before it.
+        client_id = open311_clients.active_client(
+            session.get_bind().engine, first_value(form, "api_key")
+        )
+        if client_id is None:
+            raise Refused(
+                403,
+                InvalidValue(
+                    "api_key: missing or not valid; ask the operators for a key",
+                    "api_key：缺少或无效，请向系统管理员申请",
+                ),
+            )
+        posted = read_post(form)
+        address = request.client.host if request.client else None
+        refusal = limits.check(address, posted.contact.phone)
+        if refusal is not None:
+            reason = InvalidValue(refusal.message("en"), refusal.message("zh"))
+            return _errors(
+                Refused(429, reason), fmt, language, {"Retry-After": str(refusal.retry_after)}
+            )
+        category = _category_of(category_names(session.get_bind().engine), posted.service_code)
         submission = Submission(
             channel="open311",
             kind=posted.kind,
@@ -400,7 +399,7 @@ def _filters(session: Session, query: RequestQuery) -> list[ColumnElement[bool]]
     filters: list[ColumnElement[bool]] = []
     if query.service_codes:
         codes = set(query.service_codes)
-        named = [name for name in _category_names(session) if service_code(name) in codes]
+        named = [n for n in category_names(session.get_bind().engine) if service_code(n) in codes]
         matches = [Case.category.in_(named)] if named else []
         if OTHER in codes:
             matches.append(Case.category.is_(None))

@@ -16,8 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from services.intake import domain
+from services.intake.categories import category_names
 from services.intake.deps import IntakeWork
-from services.intake.models import CatalogueCategory, Visit, VisitCase
+from services.intake.models import Visit, VisitCase
 from services.intake.staff_pages import (
     KINDS,
     SCOPE_LEVELS,
@@ -337,9 +338,7 @@ def _page(
             "result": result,
             "rows": min(rows, MAX_PROBLEMS),
             "visits": visits_of(session, staff, 20),
-            "categories": session.scalars(
-                select(CatalogueCategory.category).order_by(CatalogueCategory.position)
-            ).all(),
+            "categories": category_names(session.get_bind().engine),
             "kinds": KINDS,
             "urgencies": URGENCIES,
             "scope_levels": SCOPE_LEVELS,
