@@ -158,12 +158,13 @@ def _hits(rule: DispatchRule, facts: CaseFacts, scope: ScopeLevel, place: list[s
 
 def _specificity(
     rule: DispatchRule, hits: int, territories: Mapping[str, Territory]
-) -> tuple[int, int, int]:
+) -> tuple[int, int, int, bool]:
     # Precedence, most specific first: a rule naming more of the case's facts (kind, category,
     # territory, scope level, keywords) knows more about it than one naming fewer; between
     # equals, the one for the more local territory (a villager group's rule over its village's,
-    # that over the township's); then the one whose keywords the text mentions more often.
-    return rule.conditions, len(lineage(territories, rule.territory)), hits
+    # that over the township's); then the one whose keywords the text mentions more often; last,
+    # a rule for major matters, whose lead must not wait for the dispatcher to break a tie.
+    return rule.conditions, len(lineage(territories, rule.territory)), hits, rule.major
 
 
 def decide(
