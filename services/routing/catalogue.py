@@ -384,7 +384,9 @@ def _check_department(session: Session, entry: DepartmentEntry) -> None:
             .join(Department)
             .where(DispatchTerm.term_type == "category", Department.active.is_(True))
             .where(DispatchTerm.department_code != entry.code)
-        ).tuples()
+        )
+        .tuples()
+        .all()
     )
     for n, category in enumerate(entry.categories):
         if category in owners:
@@ -399,7 +401,9 @@ def create_department(session: Session, actor: Staff, entry: DepartmentEntry) ->
     if session.get(Department, entry.code) is not None:
         raise _refuse("code", "a department has this code", "已有该代码的部门", 409)
     _check_department(session, entry)
-    session.add(Department(code=entry.code, active=True))
+    session.add(
+        Department(code=entry.code, name=entry.name, name_en=entry.name_en, kind=entry.kind)
+    )
     session.flush()
     _write_department(session, entry)
     _audit(session, actor, "department", entry.code, "create", None, _snapshot(entry))
