@@ -26,6 +26,7 @@ from services.routing.dispatch import (
     DispatchRule,
     Rules,
     Territory,
+    effective_rules,
     push_down_refusal,
 )
 from services.routing.models import (
@@ -420,7 +421,7 @@ def update_department(session: Session, actor: Staff, entry: DepartmentEntry) ->
 def retire_department(session: Session, actor: Staff, code: str) -> None:
     department = _active_department(session, code)
     today = utcnow().date()
-    using = [rule.key for rule in _current_rules(session, today) if code in (rule.lead, *rule.co)]
+    using = [rule.key for rule in _rules_in_use(session, today) if code in (rule.lead, *rule.co)]
     if using:
         raise _refuse(
             "code",
@@ -537,16 +538,11 @@ def _ancestors(session: Session, code: str | None) -> list[str]:
     return chain
 
 
-def _current_rules(session: Session, day: date) -> list[DispatchRule]:
-    """Each rule's newest version, unless it retires the rule or has already ended."""
-    newest: dict[str, DispatchRule] = {}
-    for row in session.scalars(select(DispatchRuleVersion).order_by(DispatchRuleVersion.version)):
-        newest[row.rule_key] = as_rule(row)
-    return [
-        r
-        for r in newest.values()
-        if not r.retired and (r.effective_to is None or r.effective_to >= day)
-    ]
+def _rules_in_use(session: Session, day: date) -> list[DispatchRule]:
+    """The rule versions in force on `day`, and those that will be from a later day."""
+    versions = tuple(map(as_rule, session.scalars(select(DispatchRuleVersion))))
+    later = [r for r in versions if not r.retired and r.effective_from > day]
+    return effective_rules(versions, day) + later
 
 
 def _check_rule(session: Session, rule: DispatchRule) -> None:

@@ -308,3 +308,20 @@ def test_the_page_is_chinese_by_default_english_on_request_and_admins_only(
     )
     assert added.status_code == 303
     assert "page-rule" in admin.get("/staff/catalogue").text
+
+
+def test_a_restart_keeps_the_admins_edits_and_does_not_load_the_file_again(
+    site: Site, admin: httpx.Client
+) -> None:
+    words = admin.put("/api/v1/catalogue/major-keywords", json={"keywords": ["塌方", "爆炸"]})
+    assert words.status_code == 200, words.text
+    site.cluster.processes["routing"].terminate()
+    site.cluster.restart("routing")
+
+    keys = {r["key"] for r in admin.get("/api/v1/catalogue/rules").json()}
+    assert {"page-rule", "chemical-accident"} <= keys
+    loads = select(func.count()).where(CatalogueChange.action == "load")
+    assert site.scalar("routing", loads) == 1
+    tracking = submit(site, "山路塌方，车过不去")
+    order = work_order(site, tracking)
+    assert order.major
