@@ -4,6 +4,7 @@ the village guard, and a major matter reaching every department concerned throug
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -29,6 +30,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with running_site(("intake", "routing"), tmp_path_factory.mktemp("catalogue")) as site:
         site.add_staff("admin.li", "admin", name="李管理")
         site.add_staff("disp.chen", "dispatcher", name="陈调度")
+        site.add_staff("op.wang", "operator", name="王丽")
         yield site
 
 
@@ -278,6 +280,32 @@ def test_an_ordinary_case_is_neither_major_nor_alerted(site: Site) -> None:
     assert order.priority == "normal"
     assert order.scope_level == "family"
     assert order.co_department_codes == []
+
+
+def test_the_operators_scope_level_and_flag_are_kept_and_make_a_matter_major(
+    site: Site,
+) -> None:
+    def call(summary: str, **extra: Any) -> str:
+        body = {
+            "call_id": f"call-{uuid.uuid4().hex[:12]}",
+            "caller_number": "13900001111",
+            "summary": summary,
+            "kind": "help",
+            **extra,
+        }
+        with site.client("intake", "op.wang") as client:
+            response = client.post("/api/v1/hotline/calls", json=body)
+        assert response.status_code == 201, response.text
+        return str(response.json()["tracking_no"])
+
+    society = work_order(site, call("我家门口的路灯坏了", scope_level="society"))
+    flagged = work_order(site, call("我家门口的路灯坏了", urgency="extra-urgent"))
+    plain = work_order(site, call("我家门口的路灯坏了", scope_level="villager-group"))
+
+    assert (society.scope_level, society.scope_suggested, society.major) == ("society", False, True)
+    assert (flagged.scope_level, flagged.scope_suggested, flagged.major) == ("family", True, True)
+    assert flagged.priority == "extra-urgent"
+    assert (plain.scope_level, plain.major, plain.priority) == ("villager-group", False, "normal")
 
 
 def test_the_page_is_chinese_by_default_english_on_request_and_admins_only(
