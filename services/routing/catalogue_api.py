@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from kombu.exceptions import OperationalError
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
 
@@ -259,7 +260,7 @@ def _declare_queue(broker_url: str, code: str) -> None:
     try:
         with bus.connect() as connection:
             bus.declare(connection, [bus.department_queue(code)])
-    except OSError:
+    except (OSError, OperationalError):
         log.warning("department queue dept.%s not declared now; routing declares it at start", code)
 
 

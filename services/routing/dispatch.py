@@ -184,8 +184,7 @@ def decide(
     facts = facts or CaseFacts(description=description, category=category)
     text = f"{facts.address or ''} {description}"
     suggested = facts.scope_level is None
-    scope, _ = suggest_scope(description) if suggested else (facts.scope_level, None)
-    assert scope is not None
+    scope = suggest_scope(description)[0] if facts.scope_level is None else facts.scope_level
     territory = locate(rules.territories, text)
     place = lineage(rules.territories, territory)
     matching = []
@@ -213,7 +212,7 @@ def decide(
         top, winner = matching[0]
         rivals = {rule.lead for rank, rule in matching if rank == top}
         if len(rivals) > 1:
-            tied = ", ".join(rule.key for rank, rule in matching if rank == top)
+            tied = ", ".join([rule.key for rank, rule in matching if rank == top][:5])
             return _with(base, None, f"rules tie between {tied}")
         co = winner.co
         if reasons:
