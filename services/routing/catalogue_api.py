@@ -406,14 +406,15 @@ def list_changes(work: RoutingWork, staff: Admin, limit: int = 100) -> list[Chan
     ]
 
 
-# The page: everything at a glance, and the two edits a rule needs most (add one, retire one).
+# The page: everything at a glance; add and retire rules, add territories.
+PAGE = "/staff/catalogue"
 
 
-@page_router.get("/staff/catalogue", response_class=HTMLResponse)
+@page_router.get(PAGE, response_class=HTMLResponse)
 def catalogue_page(request: Request, work: RoutingWork) -> Response:
     staff = staff_or_none(request)
     if staff is None:
-        return RedirectResponse(login_url("/staff/catalogue"), status_code=303)
+        return RedirectResponse(login_url(PAGE), status_code=303)
     return _page(request, work, staff)
 
 
@@ -436,7 +437,6 @@ def _page(
         "staff": staff,
         "departments": departments,
         "territories": list_territories(work, staff),
-        "rules": list_rules(work, staff),
         "today": list_rules(work, staff, on=local_date(utcnow())),
         "changes": list_changes(work, staff, limit=30),
         "errors": errors or {},
@@ -445,7 +445,32 @@ def _page(
     return pages.render(request, "catalogue/index.html", context, status_code=status_code)
 
 
-@page_router.post("/staff/catalogue/rules", response_class=HTMLResponse)
+def _page_edit(
+    request: Request,
+    work: RoutingWork,
+    values: dict[str, str],
+    change: Callable[[Staff], object],
+) -> Response:
+    """One edit from a form: re-shown with its errors if refused, else back to the page."""
+    staff = staff_or_none(request)
+    if staff is None:
+        return RedirectResponse(login_url(PAGE), status_code=303)
+    if not staff.has("admin"):
+        return _page(request, work, staff)
+    language = page_language(request)
+    try:
+        change(staff)
+    except ValidationError as exc:
+        errors = {e["field"]: e["message"] for e in field_errors(exc.errors(), language)}
+        return _page(request, work, staff, errors, values, 422)
+    except CatalogueRefusal as refusal:
+        errors = {refusal.field: refusal.reason.text(language)}
+        return _page(request, work, staff, errors, values, refusal.status)
+    _republish(work)
+    return RedirectResponse(PAGE, status_code=303)
+
+
+@page_router.post(f"{PAGE}/rules", response_class=HTMLResponse)
 def add_rule_from_page(
     request: Request,
     work: RoutingWork,
@@ -458,11 +483,6 @@ def add_rule_from_page(
     effective_from: Annotated[str, Form()] = "",
     major: Annotated[str, Form()] = "",
 ) -> Response:
-    staff = staff_or_none(request)
-    if staff is None:
-        return RedirectResponse(login_url("/staff/catalogue"), status_code=303)
-    if not staff.has("admin"):
-        return _page(request, work, staff)
     values = {
         "key": key,
         "lead_department": lead_department,
@@ -472,8 +492,8 @@ def add_rule_from_page(
         "scope_level": scope_level,
         "effective_from": effective_from,
     }
-    language = page_language(request)
-    try:
+
+    def add(staff: Staff) -> None:
         body = RuleIn.model_validate(
             {
                 "key": key.strip(),
@@ -487,27 +507,33 @@ def add_rule_from_page(
             }
         )
         catalogue.create_rule(work.session, staff, body.rule(body.key))
-    except ValidationError as exc:
-        errors = {e["field"]: e["message"] for e in field_errors(exc.errors(), language)}
-        return _page(request, work, staff, errors, values, 422)
-    except CatalogueRefusal as refusal:
-        errors = {refusal.field: refusal.reason.text(language)}
-        return _page(request, work, staff, errors, values, refusal.status)
-    _republish(work)
-    return RedirectResponse("/staff/catalogue", status_code=303)
+
+    return _page_edit(request, work, values, add)
 
 
-@page_router.post("/staff/catalogue/rules/{key}/retire", response_class=HTMLResponse)
+@page_router.post(PAGE + "/rules/{key}/retire", response_class=HTMLResponse)
 def retire_rule_from_page(key: str, request: Request, work: RoutingWork) -> Response:
-    staff = staff_or_none(request)
-    if staff is None:
-        return RedirectResponse(login_url("/staff/catalogue"), status_code=303)
-    if not staff.has("admin"):
-        return _page(request, work, staff)
-    try:
-        catalogue.retire_rule(work.session, staff, key, local_date(utcnow()))
-    except CatalogueRefusal as refusal:
-        errors = {"retire": refusal.reason.text(page_language(request))}
-        return _page(request, work, staff, errors, status_code=refusal.status)
-    _republish(work)
-    return RedirectResponse("/staff/catalogue", status_code=303)
+    today = local_date(utcnow())
+    return _page_edit(
+        request, work, {}, lambda staff: catalogue.retire_rule(work.session, staff, key, today)
+    )
+
+
+@page_router.post(f"{PAGE}/territories", response_class=HTMLResponse)
+def add_territory_from_page(
+    request: Request,
+    work: RoutingWork,
+    code: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+    level: Annotated[str, Form()] = "",
+    parent: Annotated[str, Form()] = "",
+) -> Response:
+    values = {"t_code": code, "t_name": name, "t_level": level, "t_parent": parent}
+
+    def add(staff: Staff) -> None:
+        body = TerritoryIn.model_validate(
+            {"code": code.strip(), "name": name.strip(), "level": level, "parent": parent or None}
+        )
+        catalogue.create_territory(work.session, staff, body.territory(body.code))
+
+    return _page_edit(request, work, values, add)

@@ -337,6 +337,21 @@ def test_the_page_is_chinese_by_default_english_on_request_and_admins_only(
     assert added.status_code == 303
     assert "page-rule" in admin.get("/staff/catalogue").text
 
+    group = {"code": "shangxi-2", "name": "上溪村二组", "level": "villager-group"}
+    misplaced = admin.post("/staff/catalogue/territories", data={**group, "parent": "yuexi"})
+    assert misplaced.status_code == 422
+    assert "a villager group in a village" in misplaced.text
+    placed = admin.post("/staff/catalogue/territories", data={**group, "parent": "yuexi-shangxi"})
+    assert placed.status_code == 303
+    territories = admin.get("/api/v1/catalogue/territories").json()
+    assert {
+        "code": "shangxi-2",
+        "name": "上溪村二组",
+        "level": "villager-group",
+        "parent": "yuexi-shangxi",
+        "active": True,
+    } in territories
+
 
 def test_a_restart_keeps_the_admins_edits_and_does_not_load_the_file_again(
     site: Site, admin: httpx.Client
