@@ -199,6 +199,37 @@ def test_a_new_department_reaches_intakes_categories_and_its_phone_only_the_admi
     )
     assert bad_phone.status_code == 422
     assert bad_phone.json()["detail"][0]["field"] == "liaisons.0.phone"
+    no_place = admin.post(
+        "/api/v1/catalogue/departments",
+        json={"code": "shangxi", "name": "上溪村委", "name_en": "x", "kind": "village"},
+    )
+    assert no_place.status_code == 422
+    assert no_place.json()["detail"][0]["field"] == "territory"
+
+    renamed = admin.put(
+        "/api/v1/catalogue/departments/water",
+        json={"name": "县水务局", "name_en": "County Water Bureau", "categories": ["水务"]},
+    )
+    assert renamed.status_code == 200, renamed.text
+    update = next(
+        c
+        for c in admin.get("/api/v1/catalogue/changes").json()
+        if c["key"] == "water" and c["action"] == "update"
+    )
+    assert (update["before"]["name"], update["after"]["name"]) == ("县水利局", "县水务局")
+    assert update["before"]["liaisons"] == [{"name": "王洁", "phone": LIAISON_PHONE}]
+    assert update["after"]["liaisons"] == []
+
+    retired = admin.post("/api/v1/catalogue/departments/water/retire")
+    assert retired.json()["active"] is False
+
+    def intake_dropped_it() -> bool:
+        rows = site.rows("intake", select(CatalogueCategory.department_code))
+        return bool(rows) and "water" not in {row[0] for row in rows}
+
+    wait_for(intake_dropped_it)
+    assert admin.post("/api/v1/catalogue/departments/water/retire").status_code == 404
+    assert admin.put("/api/v1/catalogue/rules/nothing", json=rule("x")).status_code == 404
 
 
 def test_territories_form_a_tree_and_a_village_unit_leads_its_own_matters(
