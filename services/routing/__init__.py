@@ -2,22 +2,33 @@
 
 from pathlib import Path
 
+from sqlalchemy import select
+
 from services.kernel.runtime import ServiceRuntime, ServiceSpec
+from services.routing import catalogue_api
 from services.routing.api import routers
-from services.routing.catalogue import catalogue_published, load_catalogue, sync_catalogue
+from services.routing.catalogue import (
+    install_catalogue,
+    load_catalogue_file,
+    never_loaded,
+    published_catalogue,
+)
 from services.routing.handlers import catalogue_cache, subscriptions
-from services.routing.models import Base
+from services.routing.models import Base, Department
 
 
 def _setup(runtime: ServiceRuntime) -> None:
-    """Load the catalogue into the tables, tell the other services, declare the queues."""
-    entries = load_catalogue()
+    """Load the catalogue on the first start, tell the other services, declare the queues."""
     with runtime.work() as work:
-        sync_catalogue(work.session, entries)
-        work.publish(catalogue_published(entries))
+        # Once loaded the catalogue is the admins' to edit: a restart never undoes their edits.
+        if never_loaded(work.session):
+            install_catalogue(work.session, load_catalogue_file())
+            work.session.flush()
+        work.publish(published_catalogue(work.session))
+        codes = list(work.session.scalars(select(Department.code)))
     catalogue_cache.clear()
     with runtime.bus.connect() as connection:
-        runtime.bus.declare(connection, [runtime.bus.department_queue(e.code) for e in entries])
+        runtime.bus.declare(connection, [runtime.bus.department_queue(code) for code in codes])
 
 
 SERVICE = ServiceSpec(
@@ -25,6 +36,6 @@ SERVICE = ServiceSpec(
     metadata=Base.metadata,
     migrations=Path(__file__).with_name("migrations"),
     subscriptions=subscriptions,
-    routers=routers,
+    routers=[*routers, catalogue_api.router, catalogue_api.page_router],
     setup=_setup,
 )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -21,8 +20,11 @@ from services.kernel.events.contracts import (
     CaseSubmitted,
 )
 from services.kernel.work import Work
-from services.routing.dispatch import Rules, decide
-from services.routing.models import Department, DispatchTerm, WorkOrder
+from services.kernel.workdays import local_date
+from services.routing.catalogue import read_rules
+from services.routing.dispatch import Rules, case_facts, decide, order_columns
+from services.routing.major import major_alert
+from services.routing.models import Department, WorkOrder
 
 subscriptions = Subscriptions("routing")
 # A work order's terminal state for a case answered when it was taken in.
@@ -37,7 +39,13 @@ def dispatch_case(event: CaseSubmitted, work: Work) -> None:
         session.add(answered_order(event))
         return
     catalogue = catalogue_cache.get(session)
-    decision = decide(catalogue.rules, event.category, event.description)
+    decision = decide(
+        catalogue.rules,
+        event.category,
+        event.description,
+        facts=case_facts(event),
+        on=local_date(event.submitted_at),
+    )
     now = utcnow()
     order = WorkOrder(
         id=uuid.uuid4(),
@@ -54,8 +62,11 @@ def dispatch_case(event: CaseSubmitted, work: Work) -> None:
         deadline=event.promised_date,
         created_at=now,
         updated_at=now,
+        **order_columns(decision, event.urgency),
     )
     session.add(order)
+    if decision.major:
+        work.publish(major_alert(event, order.id, decision), case_id=event.case_id)
     if decision.department_code is None:
         work.publish(
             CasePendingDispatch(
@@ -143,21 +154,8 @@ catalogue_cache = CatalogueCache()
 
 
 def read_catalogue(session: Session) -> Catalogue:
-    by_category: dict[str, str] = {}
-    keywords: dict[str, list[str]] = defaultdict(list)
-    active = select(Department.code).where(Department.active.is_(True))
-    for term in session.scalars(
-        select(DispatchTerm)
-        .where(DispatchTerm.department_code.in_(active))
-        .order_by(DispatchTerm.id)
-    ):
-        if term.term_type == "category":
-            by_category[term.term] = term.department_code
-        else:
-            keywords[term.department_code].append(term.term)
-    rules = Rules(by_category, {code: tuple(words) for code, words in keywords.items()})
     names = dict(session.execute(select(Department.code, Department.name)).tuples().all())
-    return Catalogue(rules, names)
+    return Catalogue(read_rules(session), names)
 
 
 @subscriptions.subscribe(CaseMerged)

@@ -4,8 +4,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, MetaData, String, Text, Uuid
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    false,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.kernel.db import NAMING_CONVENTION, UtcDateTime
@@ -22,6 +36,10 @@ class Department(Base):
     name: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # functional | township | village | villager-group (dispatch.DEPARTMENT_KINDS).
+    kind: Mapped[str] = mapped_column(String(20), server_default=text("'functional'"))
+    # The territory a township or village government governs.
+    territory_code: Mapped[str | None] = mapped_column(ForeignKey("territories.code"))
 
 
 class DispatchTerm(Base):
@@ -51,6 +69,13 @@ class WorkOrder(Base):
     description: Mapped[str] = mapped_column(Text)
     address: Mapped[str | None] = mapped_column(String(500))
     deadline: Mapped[date] = mapped_column(Date)
+    scope_level: Mapped[str | None] = mapped_column(String(20))
+    scope_suggested: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    territory_code: Mapped[str | None] = mapped_column(String(40))
+    major: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    priority: Mapped[str] = mapped_column(String(20), server_default=text("'normal'"))
+    # The departments handling the case with the lead, in the order the catalogue named them.
+    co_department_codes: Mapped[list[str]] = mapped_column(JSON, server_default=text("'[]'"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -73,3 +98,74 @@ class StaffMember(Base):
     active: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Territory(Base):
+    """A township, a village or a villager group; each but a township lies in its parent."""
+
+    __tablename__ = "territories"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[str] = mapped_column(String(20))
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("territories.code"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class LiaisonOfficer(Base):
+    """A department's contact for work orders; the phone is personal data, for admins only."""
+
+    __tablename__ = "liaison_officers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    phone: Mapped[str] = mapped_column(String(20))
+
+
+class DispatchRuleVersion(Base):
+    """One version of a dispatch rule; an edit or a retirement adds a version, never rewrites."""
+
+    __tablename__ = "dispatch_rules"
+    __table_args__ = (UniqueConstraint("rule_key", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule_key: Mapped[str] = mapped_column(String(40), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str | None] = mapped_column(String(20))
+    category: Mapped[str | None] = mapped_column(String(64))
+    territory_code: Mapped[str | None] = mapped_column(ForeignKey("territories.code"))
+    scope_level: Mapped[str | None] = mapped_column(String(20))
+    keywords: Mapped[list[str]] = mapped_column(JSON)
+    lead_department: Mapped[str] = mapped_column(ForeignKey("departments.code"))
+    co_departments: Mapped[list[str]] = mapped_column(JSON)
+    major: Mapped[bool] = mapped_column(Boolean)
+    effective_from: Mapped[date] = mapped_column(Date)
+    effective_to: Mapped[date | None] = mapped_column(Date)
+    retired: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(String(100))
+
+
+class MajorKeyword(Base):
+    """A word that makes a case a major matter (重大事项) wherever it appears."""
+
+    __tablename__ = "major_keywords"
+
+    term: Mapped[str] = mapped_column(String(50), primary_key=True)
+
+
+class CatalogueChange(Base):
+    """The audit of the dispatch catalogue: who changed what, when, from what, to what."""
+
+    __tablename__ = "catalogue_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    actor_id: Mapped[str] = mapped_column(String(64))
+    actor_name: Mapped[str] = mapped_column(String(100))
+    entity: Mapped[str] = mapped_column(String(20))
+    entity_key: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(20))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)

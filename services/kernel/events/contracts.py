@@ -234,3 +234,23 @@ class EmailCaseOpened(Event):
         description="the Message-ID the acknowledgement must carry, without <>; intake threads "
         "replies to it onto the case"
     )
+
+
+@event("case.major_alert", 1)
+class CaseMajorAlert(Event):
+    """A major matter (重大事项): leaders are told at once; its departments get it in parallel."""
+
+    case_id: uuid.UUID
+    tracking_no: str
+    work_order_id: uuid.UUID
+    reasons: tuple[str, ...] = Field(
+        description="why it is major: keyword:<word>, scope:society, operator, rule:<key>"
+    )
+    lead_department_code: str | None = Field(description="None while it waits for the dispatcher")
+    co_department_codes: tuple[str, ...]
+    scope_level: ScopeLevel
+    priority: Urgency
+    kind: Kind
+    category: str | None
+    description: str
+    address: str | None
