@@ -61,7 +61,11 @@ def fingerprint(submission: Submission, secret_key: str) -> str:
         "answered_directly": submission.answered_directly,
         "files": [hashlib.sha256(f.data).hexdigest() for f in submission.files],
     }
-    canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False)
+    return request_fingerprint(secret_key, json.dumps(fields, sort_keys=True, ensure_ascii=False))
+
+
+def request_fingerprint(secret_key: str, canonical: str) -> str:
+    """A request's fingerprint from its canonical text, keyed: the text holds contacts."""
     return keyed_digest(secret_key, _FINGERPRINT_PURPOSE, canonical)
 
 
@@ -73,27 +77,53 @@ def accept_once(
         return accept(work, submission, secret_key), False
     # Before the claim (see next_tracking_no); a repeat leaves the number unused, a harmless gap.
     tracking_no = next_tracking_no(work)
-    session = work.session
     request_hash = fingerprint(submission, secret_key)
+    earlier = claim(work, submission.channel, key, request_hash, secret_key)
+    if earlier is not None:
+        return _receipt_from_json(earlier), True
+    receipt = record(work, submission, secret_key, tracking_no)
+    fulfil(work, submission.channel, key, _receipt_to_json(receipt), secret_key, receipt.case_id)
+    return receipt, False
+
+
+def claim(work: Work, channel: str, key: str, request_hash: str, secret_key: str) -> str | None:
+    """Take `key` for this request; or, if it was taken before, the answer then given.
+
+    The answer comes back as the JSON `fulfil` stored. A key taken for a different request
+    (another `request_hash`) is refused with IdempotencyKeyReused. Of two concurrent requests
+    with one key, the second waits here until the first commits.
+    """
+    session = work.session
     claimed = session.execute(
         upsert_insert(session.get_bind())(IdempotencyKey)
-        .values(channel=submission.channel, key=key, request_hash=request_hash, created_at=utcnow())
+        .values(channel=channel, key=key, request_hash=request_hash, created_at=utcnow())
         .on_conflict_do_nothing()
         .returning(IdempotencyKey.key)
     ).first()
-    sealer = sealer_for(secret_key, _SEALING_PURPOSE)
-    if claimed is None:
-        earlier = session.get_one(IdempotencyKey, (submission.channel, key))
-        if earlier.request_hash != request_hash or earlier.sealed_receipt is None:
-            raise IdempotencyKeyReused()
-        return _receipt_from_json(sealer.open(earlier.sealed_receipt)), True
-    receipt = record(work, submission, secret_key, tracking_no)
-    session.execute(
+    if claimed is not None:
+        return None
+    earlier = session.get_one(IdempotencyKey, (channel, key))
+    if earlier.request_hash != request_hash or earlier.sealed_receipt is None:
+        raise IdempotencyKeyReused()
+    return sealer_for(secret_key, _SEALING_PURPOSE).open(earlier.sealed_receipt)
+
+
+def fulfil(
+    work: Work,
+    channel: str,
+    key: str,
+    answer: str,
+    secret_key: str,
+    case_id: uuid.UUID | None = None,
+) -> None:
+    """Keep the answer to the request that claimed `key`, sealed: it holds access codes."""
+    work.session.execute(
         update(IdempotencyKey)
-        .where(IdempotencyKey.channel == submission.channel, IdempotencyKey.key == key)
-        .values(case_id=receipt.case_id, sealed_receipt=sealer.seal(_receipt_to_json(receipt)))
+        .where(IdempotencyKey.channel == channel, IdempotencyKey.key == key)
+        .values(
+            case_id=case_id, sealed_receipt=sealer_for(secret_key, _SEALING_PURPOSE).seal(answer)
+        )
     )
-    return receipt, False
 
 
 def purge_expired(work: Work) -> None:

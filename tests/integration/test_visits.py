@@ -171,3 +171,53 @@ def test_the_visit_page_records_a_visit_and_names_bad_rows(site: Site) -> None:
         )
         assert len(numbers) == 2
         assert all(n.tracking_no in good.text for n in numbers)
+
+
+def test_a_visit_sent_again_with_its_key_is_recorded_once(
+    site: Site, official: httpx.Client
+) -> None:
+    before = counts(site)
+    headers = {"Idempotency-Key": "visit-2026-11-30-wang"}
+    first = official.post("/api/v1/visits", json=visit(), headers=headers)
+    assert first.status_code == 201, first.text
+    again = official.post("/api/v1/visits", json=visit(), headers=headers)
+    assert again.status_code == 201, again.text
+    assert again.headers["Idempotent-Replayed"] == "true"
+    # The same answer, access codes included: the official may not have seen the first.
+    assert again.json() == first.json()
+    assert counts(site) == (before[0] + 3, before[1] + 1)
+
+    changed = visit(household_head="王大妈")
+    reused = official.post("/api/v1/visits", json=changed, headers=headers)
+    assert reused.status_code == 422
+    assert [e["field"] for e in reused.json()["detail"]] == ["Idempotency-Key"]
+    # Another official's key of the same text is theirs alone.
+    with site.client("intake", "zhao.jun") as other:
+        theirs = other.post("/api/v1/visits", json=visit(), headers=headers)
+        assert theirs.status_code == 201
+        assert "Idempotent-Replayed" not in theirs.headers
+    assert counts(site) == (before[0] + 6, before[1] + 2)
+
+
+def test_the_visit_page_records_a_form_sent_twice_once(site: Site) -> None:
+    cookies = {"minqing_staff": site.token("li.ming")}
+    with httpx.Client(base_url=site.url("intake"), cookies=cookies, timeout=30) as page:
+        blank = page.get("/staff/visits").text
+        key = blank.split('name="idempotency_key" value="', 1)[1].split('"', 1)[0]
+        assert len(key) >= 24
+        form = {
+            "idempotency_key": key,
+            "type": "household",
+            "village": "李家村",
+            "visited_on": date.today().isoformat(),
+            "household_head": "李奶奶",
+            "problems.0.description": "自来水浑浊发黄",
+            "problems.0.kind": "complaint",
+        }
+        before = counts(site)
+        first = page.post("/staff/visits", data=form)
+        second = page.post("/staff/visits", data=form)
+        assert first.status_code == second.status_code == 200
+        assert counts(site) == (before[0] + 1, before[1] + 1)
+        # The page after recording offers a fresh key for the next visit.
+        assert f'value="{key}"' not in first.text

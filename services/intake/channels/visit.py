@@ -6,11 +6,14 @@ first contact; the visit and all its cases are recorded in one transaction, or n
 
 from __future__ import annotations
 
+import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -18,6 +21,13 @@ from sqlalchemy.orm import Session, selectinload
 from services.intake import domain
 from services.intake.categories import category_names
 from services.intake.deps import IntakeWork
+from services.intake.idempotency import (
+    MAX_KEY_LENGTH,
+    IdempotencyKeyReused,
+    claim,
+    fulfil,
+    request_fingerprint,
+)
 from services.intake.models import Visit, VisitCase
 from services.intake.staff_pages import (
     KINDS,
@@ -43,13 +53,16 @@ from services.kernel.events.contracts import (
     Urgency,
 )
 from services.kernel.http import SettingsDep
-from services.kernel.language import InvalidValue
+from services.kernel.language import InvalidValue, preferred_language
+from services.kernel.pages import page_language
 from services.kernel.work import Work
 from services.kernel.workdays import local_date
 
 router = APIRouter(tags=["intake"])
 CHANNEL: Channel = "visit"
 MAX_PROBLEMS = 20
+# Room for the official's id (a UUID) in front of the key: `<staff id>/<key>`.
+MAX_VISIT_KEY_LENGTH = MAX_KEY_LENGTH - 65
 # Blank problem rows the page offers; more can be added by posting again.
 PAGE_PROBLEM_ROWS = 5
 # Visits are often written up some days later, but not months.
@@ -152,11 +165,35 @@ class VisitOut(BaseModel):
     cases: list[VisitCaseOut]
 
 
-def record_visit(work: Work, body: VisitIn, staff: Staff, secret_key: str) -> VisitOut:
-    """The visit and one case per problem, in the caller's transaction."""
+def record_visit_once(
+    work: Work, body: VisitIn, staff: Staff, secret_key: str, key: str | None
+) -> tuple[VisitOut, bool]:
+    """Record the visit, or give the earlier answer for the official's key; True when repeated.
+
+    An official in a village sends again when the signal drops before the answer comes: with
+    the same key, that makes no second set of cases.
+    """
     # Every tracking number first: each is reserved outside the request's transaction, which
-    # must not have begun (see submissions.next_tracking_no).
+    # must not have begun (see submissions.next_tracking_no). A repeat leaves them unused.
     numbers = [next_tracking_no(work) for _ in body.problems]
+    if key is None:
+        return record_visit(work, body, staff, secret_key, numbers), False
+    # Scoped to the official: two officials' keys never meet.
+    scoped = f"{staff.staff_id}/{key}"
+    request_hash = request_fingerprint(secret_key, body.model_dump_json())
+    earlier = claim(work, CHANNEL, scoped, request_hash, secret_key)
+    if earlier is not None:
+        return VisitOut.model_validate_json(earlier), True
+    visit = record_visit(work, body, staff, secret_key, numbers)
+    fulfil(work, CHANNEL, scoped, visit.model_dump_json(), secret_key)
+    return visit, False
+
+
+def record_visit(
+    work: Work, body: VisitIn, staff: Staff, secret_key: str, numbers: Sequence[str]
+) -> VisitOut:
+    """The visit and one case per problem (tracking numbers reserved), in the caller's
+    transaction."""
     first = FirstContact(staff_id=staff.staff_id, name=staff.name, unit=staff.unit)
     place = "".join(part for part in (body.township, body.village) if part)
     visit_id = uuid.uuid4()
@@ -254,16 +291,44 @@ def visits_of(session: Session, staff: Staff, limit: int = 50) -> list[VisitOut]
     ]
 
 
-@router.post("/api/v1/visits", status_code=201, response_model=VisitOut)
+@router.post(
+    "/api/v1/visits",
+    status_code=201,
+    response_model=VisitOut,
+    responses={422: {"description": "A field is invalid, or the Idempotency-Key was reused"}},
+)
 def record_field_visit(
-    body: VisitIn, work: IntakeWork, settings: SettingsDep, staff: Official
-) -> VisitOut:
+    body: VisitIn,
+    work: IntakeWork,
+    settings: SettingsDep,
+    staff: Official,
+    request: Request,
+    response: Response,
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", min_length=1, max_length=MAX_VISIT_KEY_LENGTH),
+    ] = None,
+) -> VisitOut | JSONResponse:
     """Record a visit; each problem becomes a case with the official as its first contact.
 
     All or nothing: one bad problem (say `problems.2.description`) and nothing is recorded.
-    Each case's access code is in this answer only, for the official to pass on.
+    Each case's access code is in this answer only, for the official to pass on. With an
+    `Idempotency-Key`, sending the same visit again returns the first answer, marked
+    `Idempotent-Replayed: true`, instead of recording it twice.
     """
-    return record_visit(work, body, staff, settings.secret_key)
+    try:
+        visit, replayed = record_visit_once(work, body, staff, settings.secret_key, idempotency_key)
+    except IdempotencyKeyReused as exc:
+        language = preferred_language(request.headers.get("accept-language"))
+        error = {
+            "field": "Idempotency-Key",
+            "message": exc.text(language),
+            "type": "idempotency_key_reused",
+        }
+        return JSONResponse({"detail": [error]}, status_code=422)
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return visit
 
 
 @router.get("/api/v1/visits", response_model=list[VisitOut])
@@ -322,6 +387,8 @@ def _page(
     status_code: int = 200,
 ) -> Response:
     values = dict(values or {})
+    # Kept while the same visit is being corrected; a recorded visit's form gets a new one.
+    values.setdefault("idempotency_key", secrets.token_urlsafe(24))
     values.setdefault("visited_on", local_date(utcnow()).isoformat())
     values.setdefault("type", "household")
     filled_rows = [
@@ -370,5 +437,13 @@ def visits_page_record(
     except ValidationError as exc:
         errors = _form_errors(errors_by_field(request, exc), rows)
         return _page(request, work.session, staff, values=fields, errors=errors, status_code=422)
-    result = record_visit(work, body, staff, settings.secret_key)
+    # The form's own key: pressing "record" again, or the browser resending, records it once.
+    key = fields.get("idempotency_key") or None
+    try:
+        result, _ = record_visit_once(work, body, staff, settings.secret_key, key)
+    except IdempotencyKeyReused as exc:
+        # The form was recorded, then changed and sent again: a new key lets it be recorded.
+        values = {k: v for k, v in fields.items() if k != "idempotency_key"}
+        errors = {"idempotency_key": exc.text(page_language(request))}
+        return _page(request, work.session, staff, values=values, errors=errors, status_code=422)
     return _page(request, work.session, staff, result=result)
