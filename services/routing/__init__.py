@@ -6,6 +6,7 @@ from services.kernel.runtime import ServiceRuntime, ServiceSpec
 from services.routing.api import routers
 from services.routing.catalogue import catalogue_published, load_catalogue, sync_catalogue
 from services.routing.handlers import catalogue_cache, subscriptions
+from services.routing.inbound import DepartmentUpdates
 from services.routing.models import Base
 
 
@@ -18,6 +19,9 @@ def _setup(runtime: ServiceRuntime) -> None:
     catalogue_cache.clear()
     with runtime.bus.connect() as connection:
         runtime.bus.declare(connection, [runtime.bus.department_queue(e.code) for e in entries])
+    department_updates = DepartmentUpdates(runtime)
+    department_updates.start()
+    runtime.on_stop(department_updates.stop)
 
 
 SERVICE = ServiceSpec(
