@@ -219,6 +219,9 @@ def _publish(work: Work, order: WorkOrder, move: Move, request: Request, now: da
     if action in ("route", "dispatch", "redispatch", "overrule"):
         _publish_assignment(work, order, matched_by=order.matched_by if action == "route" else None)
         return
+    if action == "answer" and move.role == "system":
+        # Answered at intake: intake's case.submitted (answered_directly) has told everyone.
+        return
     if action == "hold":
         work.publish(
             CasePendingDispatch(
@@ -401,7 +404,7 @@ def open_work_orders(
     lead = _new_order(
         event.case_id,
         event.tracking_no,
-        department_code=lead_code,
+        department_code=None if event.answered_directly else lead_code,
         matched_by="answered directly" if event.answered_directly else matched_by,
         kind=event.kind,
         category=event.category,
