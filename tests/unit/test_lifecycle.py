@@ -109,3 +109,14 @@ def test_a_lead_waits_for_its_unfinished_co_orders() -> None:
 def test_a_handler_sees_the_buttons_of_its_state() -> None:
     assert lifecycle.actions_from("dispatched", "handler") == ["sign_for", "return"]
     assert lifecycle.actions_from("returned", "dispatcher") == ["redispatch", "overrule"]
+
+
+def test_due_soon_counts_working_days_across_national_day() -> None:
+    from datetime import date
+
+    from services.routing.workbench import marks
+
+    # 2026-09-30 is a Wednesday before the National Day holiday (Oct 1-7).
+    assert marks(date(2026, 10, 8), date(2026, 9, 30)) == (False, True)
+    assert marks(date(2026, 9, 29), date(2026, 9, 30)) == (True, False)
+    assert marks(date(2026, 10, 12), date(2026, 9, 30)) == (False, False)
