@@ -114,7 +114,8 @@ def act(work: Work, order: WorkOrder, action: str, who: Who, request: Request) -
     now = utcnow()
     order.status = move.target
     order.updated_at = now
-    reason = _apply(work, order, move, request, now)
+    requested_due = order.requested_due
+    reason = _apply(work, order, move, request, who, now)
     work.session.add(
         WorkOrderAudit(
             work_order_id=order.id,
@@ -128,7 +129,7 @@ def act(work: Work, order: WorkOrder, action: str, who: Who, request: Request) -
             occurred_at=now,
         )
     )
-    _publish(work, order, move, request, now)
+    _publish(work, order, move, request, now, requested_due)
     return order
 
 
@@ -173,7 +174,9 @@ def _active_department(session: Session, code: str) -> bool:
     return department is not None and department.active
 
 
-def _apply(work: Work, order: WorkOrder, move: Move, request: Request, now: datetime) -> str | None:
+def _apply(
+    work: Work, order: WorkOrder, move: Move, request: Request, who: Who, now: datetime
+) -> str | None:
     """The action's effects beyond the state; returns the reason as the audit keeps it."""
     action = move.transition.action
     reason = request.reason
@@ -196,13 +199,17 @@ def _apply(work: Work, order: WorkOrder, move: Move, request: Request, now: date
             deadlines.on_extended(order, new_due, now)
             reason = f"until {new_due}" + (f": {reason}" if reason else "")
         order.review_note = None
+        order.requested_due = None
     elif action == "return":
         order.return_code = request.reason_code
         order.review_note = reason
         reason = f"{request.reason_code}: {reason}"
     elif action in ("dispatch", "redispatch", "overrule"):
-        if request.department_code:
+        if action != "overrule":
+            assert request.department_code is not None  # _check_details
             order.department_code = request.department_code
+            # The dispatcher's choice, which learned dispatch may learn from.
+            order.matched_by = f"dispatcher:{who.actor_id}"
         order.return_code = None
         order.review_note = None
         add_co_orders(work, order, request.co_department_codes)
@@ -214,10 +221,18 @@ def _apply(work: Work, order: WorkOrder, move: Move, request: Request, now: date
     return reason
 
 
-def _publish(work: Work, order: WorkOrder, move: Move, request: Request, now: datetime) -> None:
+def _publish(
+    work: Work,
+    order: WorkOrder,
+    move: Move,
+    request: Request,
+    now: datetime,
+    requested_due: date | None,
+) -> None:
+    """The transition's event; `requested_due` is the extension asked for before the move."""
     action = move.transition.action
     if action in ("route", "dispatch", "redispatch", "overrule"):
-        _publish_assignment(work, order, matched_by=order.matched_by if action == "route" else None)
+        _publish_assignment(work, order)
         return
     if action == "answer" and move.role == "system":
         # Answered at intake: intake's case.submitted (answered_directly) has told everyone.
@@ -267,7 +282,7 @@ def _publish(work: Work, order: WorkOrder, move: Move, request: Request, now: da
         assert request.new_due is not None
         event = CaseExtensionRequested(**common, requested_due=request.new_due)
     elif action in ("approve_extension", "refuse_extension"):
-        requested = request.new_due or order.requested_due
+        requested = request.new_due or requested_due
         assert requested is not None
         event = CaseExtensionDecided(
             **common,
@@ -275,7 +290,6 @@ def _publish(work: Work, order: WorkOrder, move: Move, request: Request, now: da
             requested_due=requested,
             deadline=order.deadline,
         )
-        order.requested_due = None
     elif action == "return":
         assert request.reason_code in lifecycle.RETURN_CODES
         event = CaseReturned(**common, reason_code=request.reason_code)
@@ -305,12 +319,10 @@ def _department_name(session: Session, code: str) -> str:
     return department.name if department is not None else code
 
 
-def _publish_assignment(work: Work, order: WorkOrder, matched_by: str | None) -> None:
+def _publish_assignment(work: Work, order: WorkOrder) -> None:
     """The order on its department's queue `dept.<code>`; a lead's also tells the citizen."""
     code = order.department_code
     assert code is not None
-    if matched_by is None:
-        matched_by = order.matched_by
     name = _department_name(work.session, code)
     if order.role == "lead":
         event: Event = CaseAssigned(
@@ -320,7 +332,7 @@ def _publish_assignment(work: Work, order: WorkOrder, matched_by: str | None) ->
             department_code=code,
             department_name=name,
             deadline=order.deadline,
-            matched_by=matched_by,
+            matched_by=order.matched_by,
             kind=order.kind,
             category=order.category,
             description=order.description,

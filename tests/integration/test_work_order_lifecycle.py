@@ -6,6 +6,7 @@ field 422) is shown to change nothing: neither the order, nor its audit trail, n
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -273,6 +274,20 @@ def test_a_return_is_reviewed_redispatched_or_overruled(site: Site) -> None:
         assert kept.json()["status"] == "dispatched"
         assert kept.json()["department_code"] == "housing"
     assert events_of(site, order.case_id).count("case.assigned") == 3
+    bodies = site.rows(
+        "routing",
+        select(outbox.c.body)
+        .where(
+            outbox.c.case_id == order.case_id,
+            outbox.c.event_type == "case.assigned",
+            outbox.c.exchange == "minqing.departments",
+        )
+        .order_by(outbox.c.id),
+    )
+    chosen_by = [json.loads(body)["data"]["matched_by"] for (body,) in bodies]
+    assert chosen_by[0].startswith("keywords:")
+    assert chosen_by[1] == chosen_by[2]
+    assert chosen_by[1].startswith("dispatcher:")
 
 
 def test_manual_dispatch_with_co_handling_resolves_the_case_with_its_lead(site: Site) -> None:
