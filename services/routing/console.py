@@ -29,6 +29,9 @@ LISTS = {
     "manual": lifecycle.AWAITING_DISPATCH,
     "returns": lifecycle.RETURNED,
     "extensions": lifecycle.EXTENSION_REQUESTED,
+    # Resolved orders to revisit (回访) or send back, and revisited ones to close.
+    "resolved": lifecycle.RESOLVED,
+    "revisited": lifecycle.REVISITED,
 }
 
 
@@ -36,6 +39,8 @@ class ConsoleOut(BaseModel):
     manual: list[WorkOrderOut]
     returns: list[WorkOrderOut]
     extensions: list[WorkOrderOut]
+    resolved: list[WorkOrderOut]
+    revisited: list[WorkOrderOut]
 
 
 def waiting(session: Session, state: str) -> list[WorkOrder]:
@@ -67,7 +72,8 @@ def console(work: RoutingWork, staff: ConsoleStaff) -> ConsoleOut:
 
 @router.get("/api/v1/console/{name}", response_model=list[WorkOrderOut])
 def console_list(name: str, work: RoutingWork, staff: ConsoleStaff) -> list[WorkOrderOut]:
-    """One list: `manual` (awaiting dispatch), `returns` (to review), `extensions` (to decide)."""
+    """One list: `manual` (awaiting dispatch), `returns` (to review), `extensions` (to decide),
+    `resolved` (to revisit or re-handle), `revisited` (to close)."""
     if name not in LISTS:
         raise HTTPException(404, f"no console list {name!r}; lists are: {', '.join(LISTS)}")
     who = staff_actor(staff)

@@ -100,3 +100,22 @@ def test_the_console_page_shows_returns_and_redispatches_by_form(site: Site) -> 
         assert moved.headers["location"] == "/staff/console"
         assert status(site, order_id) == ("dispatched", "housing")
         assert dispatcher.get("/staff/workbench").status_code == 403
+
+
+def test_the_console_page_revisits_and_closes_a_resolved_order(site: Site) -> None:
+    tracking_no, order_id = school_order(site)
+    with signed_in(site, "h.edu") as handler:
+        handler.post(f"/staff/work-orders/{order_id}/sign-for")
+        handler.post(f"/staff/work-orders/{order_id}/resolve", data={"reason": "已办结"})
+    assert status(site, order_id) == ("resolved", "edu")
+    with signed_in(site, "d.chen") as dispatcher:
+        page = dispatcher.get("/staff/console?lang=en")
+        assert "To revisit" in page.text
+        assert tracking_no in page.text
+        back = {"back": "/staff/console"}
+        early = dispatcher.post(f"/staff/work-orders/{order_id}/close", data=back)
+        assert "error=" in early.headers["location"]
+        assert status(site, order_id) == ("resolved", "edu")
+        dispatcher.post(f"/staff/work-orders/{order_id}/revisit", data=back)
+        dispatcher.post(f"/staff/work-orders/{order_id}/close", data=back)
+        assert status(site, order_id) == ("closed", "edu")
