@@ -8,9 +8,10 @@ unit of work.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -407,11 +408,13 @@ def open_work_orders(
     lead_code: str | None,
     co_codes: Sequence[str],
     matched_by: str,
+    columns: Mapping[str, Any] | None = None,
 ) -> WorkOrder:
     """Register the case's lead order, and its co-handling orders when there is a lead.
 
     No lead department means the dispatcher decides (awaiting dispatch); a consultation
-    answered at intake is recorded as answered, on no department's queue.
+    answered at intake is recorded as answered, on no department's queue. `columns` are what
+    the dispatch decision adds to the lead's row (scope level, priority, ...).
     """
     lead = _new_order(
         event.case_id,
@@ -425,6 +428,8 @@ def open_work_orders(
         # The date promised to the citizen at intake is the department's deadline.
         deadline=event.promised_date,
     )
+    for name, value in (columns or {}).items():
+        setattr(lead, name, value)
     work.session.add(lead)
     if event.answered_directly:
         return act(work, lead, "answer", SYSTEM, Request(reason="answered at intake"))

@@ -43,7 +43,14 @@ def test_a_lead_and_its_co_orders_each_reach_their_department_queue(settings: Se
         with runtime.work() as work:
             sync_catalogue(work.session, load_catalogue())
         with runtime.work() as work:
-            open_work_orders(work, event, "env", ("edu", "health", "env"), "rule:pollution")
+            open_work_orders(
+                work,
+                event,
+                "env",
+                ("edu", "health", "env"),
+                "rule:pollution",
+                columns={"supervised": True},
+            )
         with runtime.database.session() as session:
             orders = session.scalars(
                 select(WorkOrder).where(WorkOrder.case_id == event.case_id)
@@ -62,6 +69,9 @@ def test_a_lead_and_its_co_orders_each_reach_their_department_queue(settings: Se
     assert set(by_role) == {("lead", "env"), ("co", "edu"), ("co", "health")}
     lead = by_role["lead", "env"]
     assert all(o.parent_id == lead.id for o in orders if o.role == "co")
+    # What the decision adds lands on the lead only.
+    assert [o.supervised for o in orders if o.role == "co"] == [False, False]
+    assert lead.supervised
     assert {o.status for o in orders} == {"dispatched"}
     assert sorted(audited) == ["route", "route", "route"]
     to_departments = sorted(
