@@ -186,6 +186,10 @@ class ServiceProcess:
     def start(self) -> None:
         command = [sys.executable, "-m", "services", "serve", self.name]
         command += ["--host", "127.0.0.1", "--port", str(self.port)]
+        if self.name == "intake":
+            # A port of its own for the mail receiver, so that a bench never fails for a
+            # Minqing, a test or another bench already listening on the default one.
+            command += ["--smtp-port", str(free_port())]
         with self.log_path.open("ab") as output:
             self._process = subprocess.Popen(
                 command,

@@ -14,6 +14,7 @@ from services.routing.catalogue import (
     published_catalogue,
 )
 from services.routing.handlers import catalogue_cache, subscriptions
+from services.routing.inbound import DepartmentUpdates
 from services.routing.models import Base, Department
 
 
@@ -29,6 +30,9 @@ def _setup(runtime: ServiceRuntime) -> None:
     catalogue_cache.clear()
     with runtime.bus.connect() as connection:
         runtime.bus.declare(connection, [runtime.bus.department_queue(code) for code in codes])
+    department_updates = DepartmentUpdates(runtime)
+    department_updates.start()
+    runtime.on_stop(department_updates.stop)
 
 
 SERVICE = ServiceSpec(

@@ -4,41 +4,37 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.kernel.bus import department_destination
-from services.kernel.clock import utcnow
 from services.kernel.consumer import RetryLater, Subscriptions
 from services.kernel.events.contracts import (
-    CaseAssigned,
     CaseMerged,
-    CasePendingDispatch,
+    CaseRated,
     CaseSubmitted,
+    CaseSupplemented,
 )
 from services.kernel.work import Work
 from services.kernel.workdays import local_date
 from services.routing.catalogue import read_rules
 from services.routing.dispatch import Rules, case_facts, decide, order_columns
+from services.routing.lifecycle import AWAITING_CITIZEN, OPEN_STATES, RESOLVED
 from services.routing.major import major_alert
-from services.routing.models import Department, WorkOrder
+from services.routing.models import Department
+from services.routing.work_orders import SYSTEM, Request, act, open_work_orders, orders_of_case
 
 subscriptions = Subscriptions("routing")
-# A work order's terminal state for a case answered when it was taken in.
-ANSWERED = "answered"
 
 
 @subscriptions.subscribe(CaseSubmitted)
 def dispatch_case(event: CaseSubmitted, work: Work) -> None:
-    # The inbox runs this once per event and work_orders.case_id is unique: no lookup first.
-    session = work.session
+    # The inbox runs this once per event: no lookup first.
     if event.answered_directly:
-        session.add(answered_order(event))
+        open_work_orders(work, event, None, (), "answered directly")
         return
-    catalogue = catalogue_cache.get(session)
+    catalogue = catalogue_cache.get(work.session)
     decision = decide(
         catalogue.rules,
         event.category,
@@ -46,76 +42,16 @@ def dispatch_case(event: CaseSubmitted, work: Work) -> None:
         facts=case_facts(event),
         on=local_date(event.submitted_at),
     )
-    now = utcnow()
-    order = WorkOrder(
-        id=uuid.uuid4(),
-        case_id=event.case_id,
-        tracking_no=event.tracking_no,
-        department_code=decision.department_code,
-        status="awaiting_dispatch" if decision.needs_dispatcher else "dispatched",
-        matched_by=decision.matched_by,
-        kind=event.kind,
-        category=event.category,
-        description=event.description,
-        address=event.location.address if event.location else None,
-        # The date promised to the citizen at intake is the department's deadline.
-        deadline=event.promised_date,
-        created_at=now,
-        updated_at=now,
-        **order_columns(decision, event.urgency),
+    lead = open_work_orders(
+        work,
+        event,
+        decision.department_code,
+        decision.co_departments,
+        decision.matched_by,
+        columns=order_columns(decision, event.urgency),
     )
-    session.add(order)
     if decision.major:
-        work.publish(major_alert(event, order.id, decision), case_id=event.case_id)
-    if decision.department_code is None:
-        work.publish(
-            CasePendingDispatch(
-                case_id=event.case_id,
-                tracking_no=event.tracking_no,
-                work_order_id=order.id,
-                reason=decision.matched_by,
-            ),
-            case_id=event.case_id,
-        )
-        return
-    code = decision.department_code
-    work.publish(
-        CaseAssigned(
-            case_id=event.case_id,
-            tracking_no=event.tracking_no,
-            work_order_id=order.id,
-            department_code=code,
-            department_name=catalogue.department_names[code],
-            deadline=order.deadline,
-            matched_by=decision.matched_by,
-            kind=event.kind,
-            category=event.category,
-            description=event.description,
-            address=order.address,
-        ),
-        case_id=event.case_id,
-        also_to=[department_destination(code)],
-    )
-
-
-def answered_order(event: CaseSubmitted) -> WorkOrder:
-    """A consultation answered on the call: recorded as closed, on no department's queue."""
-    now = utcnow()
-    return WorkOrder(
-        id=uuid.uuid4(),
-        case_id=event.case_id,
-        tracking_no=event.tracking_no,
-        department_code=None,
-        status=ANSWERED,
-        matched_by="answered directly",
-        kind=event.kind,
-        category=event.category,
-        description=event.description,
-        address=event.location.address if event.location else None,
-        deadline=event.promised_date,
-        created_at=now,
-        updated_at=now,
-    )
+        work.publish(major_alert(event, lead.id, decision), case_id=event.case_id)
 
 
 @dataclass(frozen=True)
@@ -160,11 +96,37 @@ def read_catalogue(session: Session) -> Catalogue:
 
 @subscriptions.subscribe(CaseMerged)
 def close_merged_work_order(event: CaseMerged, work: Work) -> None:
-    """A merged case is worked only as part of the case it joined: close its own work order."""
-    order = work.session.scalars(
-        select(WorkOrder).where(WorkOrder.case_id == event.case_id).with_for_update()
-    ).first()
-    if order is None:
+    """A merged case is worked only as part of the case it joined: its open orders stop."""
+    orders = orders_of_case(work.session, event.case_id, lock=True)
+    if not orders:
         raise RetryLater(f"case {event.case_id} has no work order yet")
-    order.status = "merged"
-    order.updated_at = utcnow()
+    for order in orders:
+        if order.status in OPEN_STATES:
+            act(
+                work,
+                order,
+                "merge",
+                SYSTEM,
+                Request(reason=f"merged into {event.into_tracking_no}"),
+            )
+
+
+@subscriptions.subscribe(CaseSupplemented)
+def resume_on_material(event: CaseSupplemented, work: Work) -> None:
+    """The citizen added material: the orders waiting for it are worked again."""
+    for order in orders_of_case(work.session, event.case_id, lock=True):
+        if order.status == AWAITING_CITIZEN:
+            act(work, order, "supplement", SYSTEM, Request())
+
+
+@subscriptions.subscribe(CaseRated)
+def revisit_or_rehandle(event: CaseRated, work: Work) -> None:
+    """A rating is the revisit (回访); a dissatisfied one sends the lead order back (重办)."""
+    for order in orders_of_case(work.session, event.case_id, lock=True):
+        if order.role != "lead" or order.status != RESOLVED:
+            continue
+        if event.rating == "dissatisfied":
+            reason = event.comment or "the citizen is dissatisfied"
+            act(work, order, "rehandle", SYSTEM, Request(reason=reason, rating=event.rating))
+        else:
+            act(work, order, "revisit", SYSTEM, Request(rating=event.rating))

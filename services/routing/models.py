@@ -59,7 +59,8 @@ class WorkOrder(Base):
     __tablename__ = "work_orders"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    # A case has one lead order and may have co-handling ones (会诊), each its own row.
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     tracking_no: Mapped[str] = mapped_column(String(20), index=True)
     department_code: Mapped[str | None] = mapped_column(ForeignKey("departments.code"))
     status: Mapped[str] = mapped_column(String(30), index=True)
@@ -78,6 +79,33 @@ class WorkOrder(Base):
     co_department_codes: Mapped[list[str]] = mapped_column(JSON, server_default=text("'[]'"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # "lead" answers for the case; a "co" order joins the handling under its lead (parent).
+    role: Mapped[str] = mapped_column(String(4), default="lead")
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("work_orders.id"))
+    rehandles: Mapped[int] = mapped_column(Integer, default=0)
+    supervised: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What waits on the dispatcher: a return's reason code and legal basis, an extension's date
+    # and reasons. Cleared when the dispatcher decides.
+    return_code: Mapped[str | None] = mapped_column(String(30))
+    review_note: Mapped[str | None] = mapped_column(Text)
+    requested_due: Mapped[date | None] = mapped_column(Date)
+
+
+class WorkOrderAudit(Base):
+    """One transition of a work order: who, in which role, when, from, to, and why."""
+
+    __tablename__ = "work_order_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    work_order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    actor_id: Mapped[str] = mapped_column(String(64))
+    actor_name: Mapped[str] = mapped_column(String(100))
+    actor_role: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(30))
+    from_status: Mapped[str] = mapped_column(String(30))
+    to_status: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class StaffMember(Base):

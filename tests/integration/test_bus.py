@@ -223,6 +223,8 @@ def test_every_handler_has_its_own_quorum_queue_with_a_delivery_limit(settings: 
         "notify.citizen_messages",
         "reporting.case_facts",
         "routing.close_merged_work_order",
+        "routing.resume_on_material",
+        "routing.revisit_or_rehandle",
         "notify.merged_case_messages",
         "notify.email_acknowledgement",
     }

@@ -254,3 +254,113 @@ class CaseMajorAlert(Event):
     category: str | None
     description: str
     address: str | None
+
+
+class WorkOrderMoved(Event):
+    """What every event of a work order's transition says (routing's lifecycle table)."""
+
+    case_id: uuid.UUID
+    tracking_no: str
+    work_order_id: uuid.UUID
+    department_code: str | None
+    order_role: Literal["lead", "co"] = Field(
+        description="lead answers for the case; co joins the handling (会诊)"
+    )
+    action: str = Field(description="the lifecycle action, e.g. sign_for, progress, return")
+    from_status: str
+    to_status: str
+    actor_role: str = Field(description="dispatcher, handler, system, …")
+    reason: str | None = Field(description="the note, reasons or answer the action carried")
+    occurred_at: datetime
+
+
+@event("case.accepted", 1)
+class CaseAccepted(WorkOrderMoved):
+    """A department signed for its work order (签收): the clock starts."""
+
+
+@event("case.progressed", 1)
+class CaseProgressed(WorkOrderMoved):
+    """A department noted progress on its work order; `reason` is the note."""
+
+
+@event("case.material_requested", 1)
+class CaseMaterialRequested(WorkOrderMoved):
+    """A department needs material from the citizen (补正); `reason` lists all that is missing."""
+
+
+@event("case.resumed", 1)
+class CaseResumed(WorkOrderMoved):
+    """The citizen added material: the work order is worked (and its clock runs) again."""
+
+
+@event("case.extension_requested", 1)
+class CaseExtensionRequested(WorkOrderMoved):
+    """A department asked the dispatcher for a later deadline (延期), with reasons."""
+
+    requested_due: date
+
+
+@event("case.extension_decided", 1)
+class CaseExtensionDecided(WorkOrderMoved):
+    """The dispatcher approved or refused an extension; the citizen is told the date in force."""
+
+    approved: bool
+    requested_due: date
+    deadline: date = Field(description="the deadline now in force")
+
+
+@event("case.returned", 1)
+class CaseReturned(WorkOrderMoved):
+    """A department sent its work order back (退单); `reason` is the legal basis."""
+
+    reason_code: Literal["wrong-territory", "wrong-function", "unclear-ownership"]
+
+
+@event("case.answered", 1)
+class CaseAnswered(WorkOrderMoved):
+    """The case was answered directly, not dispatched; `reason` is the answer."""
+
+
+@event("case.co_resolved", 1)
+class CaseCoResolved(WorkOrderMoved):
+    """A co-handling department finished its part; the case resolves with its lead order."""
+
+
+@event("case.revisited", 1)
+class CaseRevisited(WorkOrderMoved):
+    """The citizen was heard after resolution (回访): a rating, or the dispatcher's call."""
+
+    rating: str | None
+
+
+@event("case.rehandled", 1)
+class CaseRehandled(WorkOrderMoved):
+    """A dissatisfied citizen sent the case back to its department (重办)."""
+
+    rehandles: int = Field(description="how many times the case has been re-handled, this one too")
+    supervision: bool = Field(description="too many re-handles: the case is now supervised (督办)")
+
+
+@event("case.closed", 1)
+class CaseClosed(WorkOrderMoved):
+    """The dispatcher closed the case (结案) after its revisit."""
+
+
+@event("case.order_merged", 1)
+class CaseOrderMerged(WorkOrderMoved):
+    """A work order stopped because its case was merged into another (并单)."""
+
+
+@event("case.co_assigned", 1)
+class CaseCoAssigned(WorkOrderMoved):
+    """A co-handling work order for a department (会诊); also delivered on `dept.<code>`."""
+
+    lead_work_order_id: uuid.UUID
+    lead_department_code: str | None
+    department_name: str
+    deadline: date
+    kind: Kind
+    category: str | None
+    description: str
+    address: str | None

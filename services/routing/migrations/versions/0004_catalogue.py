@@ -1,7 +1,7 @@
 """dispatch catalogue: territories, liaison officers, versioned rules, major keywords, audit
 
 Revision ID: 0004_catalogue
-Revises: 0002_staff
+Revises: 0003_lifecycle
 Create Date: 2026-12-01 10:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import services.kernel.db
 
 revision: str = "0004_catalogue"
-down_revision: str | None = "0002_staff"
+down_revision: str | None = "0003_lifecycle"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,152 @@
+"""Lifecycle transitions per second through routing's HTTP API, on PostgreSQL and RabbitMQ.
+
+`python bench/lifecycle.py [--orders N] [--concurrency C]` starts routing as a `minqing serve`
+process on a database and vhost of its own, inserts N dispatched work orders, and has one
+department's handler sign for each and add three progress notes (four transitions an order,
+each checked, audited and published through the outbox) with C requests in flight. The last
+line printed is machine-readable: `transitions_per_s=… p50_ms=… p99_ms=…`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from services.kernel.clock import utcnow
+from services.kernel.config import load_settings
+from services.kernel.db import Database
+from services.routing.models import WorkOrder
+from services.routing.staff import NewStaff, add_staff
+from tests.support import (
+    TEST_SECRET,
+    postgres_databases,
+    rabbitmq_vhost,
+    running_services,
+)
+
+TARGET_TRANSITIONS_PER_S = 500.0
+PASSWORD = "bench-handler-2026"
+NOTES = 3
+
+
+def seed(database_url: str, orders: int) -> list[uuid.UUID]:
+    settings = load_settings(
+        {"MINQING_DATABASE_URL": database_url, "MINQING_SECRET_KEY": TEST_SECRET}
+    )
+    database = Database(settings.database_url("routing"), pool_size=1, max_overflow=0)
+    now = utcnow()
+    ids = [uuid.uuid4() for _ in range(orders)]
+    try:
+        with database.session() as session:
+            add_staff(
+                session,
+                NewStaff(
+                    username="bench.edu",
+                    name="bench",
+                    roles=("handler",),
+                    password=PASSWORD,
+                    department_code="edu",
+                    unit=None,
+                ),
+            )
+            session.add_all(
+                WorkOrder(
+                    id=order_id,
+                    case_id=uuid.uuid4(),
+                    tracking_no=f"B{n:08d}",
+                    department_code="edu",
+                    status="dispatched",
+                    matched_by="bench",
+                    kind="complaint",
+                    category=None,
+                    description="bench",
+                    address=None,
+                    deadline=date.today() + timedelta(days=10),
+                    created_at=now,
+                    updated_at=now,
+                    role="lead",
+                    rehandles=0,
+                    supervised=False,
+                )
+                for n, order_id in enumerate(ids)
+            )
+            session.commit()
+    finally:
+        database.dispose()
+    return ids
+
+
+async def drive(url: str, ids: list[uuid.UUID], concurrency: int) -> tuple[float, list[float]]:
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        token = (
+            await client.post(
+                "/api/v1/auth/token",
+                data={"grant_type": "password", "username": "bench.edu", "password": PASSWORD},
+            )
+        ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        latencies: list[float] = []
+        queue: asyncio.Queue[uuid.UUID] = asyncio.Queue()
+        for order_id in ids:
+            queue.put_nowait(order_id)
+
+        async def step(order_id: uuid.UUID, action: str, body: dict[str, str]) -> None:
+            started = time.perf_counter()
+            response = await client.post(
+                f"/api/v1/work-orders/{order_id}/{action}", json=body, headers=headers
+            )
+            latencies.append(time.perf_counter() - started)
+            if response.status_code != 200:
+                raise RuntimeError(f"{action}: {response.status_code} {response.text}")
+
+        async def worker() -> None:
+            while not queue.empty():
+                order_id = queue.get_nowait()
+                await step(order_id, "sign-for", {})
+                for n in range(NOTES):
+                    await step(order_id, "progress", {"reason": f"note {n}"})
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return time.perf_counter() - started, latencies
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=500)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        postgres_databases() as database_url,
+        rabbitmq_vhost() as amqp_url,
+        running_services(("routing",), database_url, amqp_url, Path(tmp)) as cluster,
+    ):
+        ids = seed(database_url, args.orders)
+        took, latencies = asyncio.run(drive(cluster.url("routing"), ids, args.concurrency))
+    rate = len(latencies) / took
+    verdict = "meets" if rate >= TARGET_TRANSITIONS_PER_S else "misses"
+    print(f"{len(latencies)} transitions in {took:.1f} s: {verdict} {TARGET_TRANSITIONS_PER_S}/s")
+    print(
+        f"transitions_per_s={rate:.0f} p50_ms={percentile(latencies, 0.5) * 1000:.1f} "
+        f"p99_ms={percentile(latencies, 0.99) * 1000:.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
