@@ -42,6 +42,7 @@ from services.kernel.events.contracts import (
 )
 from services.kernel.work import Work
 from services.routing import deadlines, lifecycle
+from services.routing.catalogue import dispatch_refusal
 from services.routing.lifecycle import Move, Refused
 from services.routing.models import Department, WorkOrder, WorkOrderAudit
 
@@ -145,6 +146,10 @@ def _check_details(session: Session, order: WorkOrder, action: str, request: Req
         for co in request.co_department_codes:
             if not _active_department(session, co) or co == code:
                 raise Refused(422, f"co-handling department {co!r} is unknown or is the lead")
+        # The guard the catalogue's rules obey holds for a dispatcher's hand too.
+        refusal = dispatch_refusal(session, order.category, code, request.co_department_codes)
+        if refusal is not None:
+            raise Refused(409, refusal.text("en"))
     if action == "return" and request.reason_code not in lifecycle.RETURN_CODES:
         codes = ", ".join(lifecycle.RETURN_CODES)
         raise Refused(422, f"return needs a reason code (field `reason_code`): one of {codes}")

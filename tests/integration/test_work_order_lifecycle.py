@@ -380,3 +380,18 @@ def test_overdue_and_due_soon_are_marked_on_the_workbench(site: Site) -> None:
     )
     assert by_id[str(soon_order.id)]["due_soon"] is True
     assert queue[0]["id"] == str(late_order.id)
+
+
+def test_a_dispatcher_cannot_push_a_functional_matter_down_to_a_village(site: Site) -> None:
+    case = submit(site, UNCLEAR)
+    order = order_of(site, case["tracking_no"])
+    before = snapshot(site, order.id)
+    with site.client("routing", "d.chen") as dispatcher:
+        refused = post(
+            dispatcher, order.id, "dispatch", department_code="taoyuan", co_department_codes=["env"]
+        )
+        assert refused.status_code == 409
+        assert "village" in refused.json()["detail"]
+        assert snapshot(site, order.id) == before
+        # The village may lead a matter that is its own.
+        assert post(dispatcher, order.id, "dispatch", department_code="taoyuan").status_code == 200
