@@ -7,6 +7,7 @@ from services.routing.api import routers
 from services.routing.catalogue import catalogue_published, load_catalogue, sync_catalogue
 from services.routing.handlers import catalogue_cache, subscriptions
 from services.routing.models import Base
+from services.routing.tasks import register_tasks
 
 
 def _setup(runtime: ServiceRuntime) -> None:
@@ -18,6 +19,7 @@ def _setup(runtime: ServiceRuntime) -> None:
     catalogue_cache.clear()
     with runtime.bus.connect() as connection:
         runtime.bus.declare(connection, [runtime.bus.department_queue(e.code) for e in entries])
+    register_tasks(runtime)
 
 
 SERVICE = ServiceSpec(
@@ -27,4 +29,5 @@ SERVICE = ServiceSpec(
     subscriptions=subscriptions,
     routers=routers,
     setup=_setup,
+    uses_celery=True,
 )

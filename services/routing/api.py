@@ -10,12 +10,12 @@ from sqlalchemy import select
 
 from services.kernel.http import unit_of_work_for
 from services.kernel.work import Work
-from services.routing import auth_api
+from services.routing import auth_api, escalation
 from services.routing.models import Department
 
 router = APIRouter(tags=["routing"])
 RoutingWork = Annotated[Work, Depends(unit_of_work_for("routing"), scope="function")]
-routers = [router, auth_api.router]
+routers = [router, auth_api.router, escalation.router]
 
 
 class DepartmentOut(BaseModel):

@@ -21,6 +21,7 @@ from services.kernel.events.contracts import (
     CaseSubmitted,
 )
 from services.kernel.work import Work
+from services.routing import deadlines
 from services.routing.dispatch import Rules, decide
 from services.routing.models import Department, DispatchTerm, WorkOrder
 
@@ -68,6 +69,7 @@ def dispatch_case(event: CaseSubmitted, work: Work) -> None:
         )
         return
     code = decision.department_code
+    deadlines.fix_promise(order, now, major=event.urgency == "extra-urgent")
     work.publish(
         CaseAssigned(
             case_id=event.case_id,
