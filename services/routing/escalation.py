@@ -68,8 +68,10 @@ def scan_deadlines(work: Work, now: datetime) -> ScanResult:
     overdue = _claim(work, WorkOrder.overdue_at, WorkOrder.due_at < now, now)
     for order in overdue:
         work.publish(CaseOverdue(**_clock_facts(order)), case_id=order["case_id"])
-    urged = _claim(work, WorkOrder.urged_at, WorkOrder.urge_at <= now, now)
-    supervised = _claim(work, WorkOrder.supervised_at, WorkOrder.supervise_at <= now, now)
+    urged = _claim(work, WorkOrder.urged_at, WorkOrder.urge_at <= now, now, WorkOrder.urges)
+    supervised = _claim(
+        work, WorkOrder.supervised_at, WorkOrder.supervise_at <= now, now, WorkOrder.supervisions
+    )
     for order in urged:
         _escalate(work, "urge", order, now, staff=None, note=None)
     for order in supervised:
@@ -78,9 +80,19 @@ def scan_deadlines(work: Work, now: datetime) -> ScanResult:
 
 
 def _claim(
-    work: Work, mark: InstrumentedAttribute[Any], due: ColumnElement[bool], now: datetime
+    work: Work,
+    mark: InstrumentedAttribute[Any],
+    due: ColumnElement[bool],
+    now: datetime,
+    counter: InstrumentedAttribute[int] | None = None,
 ) -> list[dict[str, Any]]:
-    """Set `mark` to `now` on the open, running orders whose moment is `due`; return them."""
+    """Set `mark` to `now` on the open, running orders whose moment is `due`; return them.
+
+    `counter`, when given, is counted up on each order claimed.
+    """
+    values: dict[Any, Any] = {mark: now}
+    if counter is not None:
+        values[counter] = counter + 1
     # A reminder is only worth sending before the deadline (a scan that was down may be late).
     before_deadline = [WorkOrder.due_at > now] if mark is WorkOrder.reminded_at else []
     wanted = (
@@ -96,8 +108,8 @@ def _claim(
     )
     claimed: list[dict[str, Any]] = []
     while True:
-        # The conditions are repeated on the UPDATE itself: a row another scan claimed between
-        # the SELECT and the UPDATE is re-checked under its lock and left alone.
+        # The conditions are repeated on the UPDATE itself: a row that a concurrent scan claims
+        # first is re-checked once its lock is released, and left alone.
         rows = work.session.execute(
             update(WorkOrder)
             .where(
@@ -106,7 +118,7 @@ def _claim(
                 WorkOrder.paused_at.is_(None),
                 WorkOrder.status.not_in(FINISHED_STATUSES),
             )
-            .values({mark: now})
+            .values(values)
             .returning(*_CLOCK_COLUMNS)
             .execution_options(synchronize_session=False)
         ).all()
@@ -141,14 +153,7 @@ def _escalate(
     staff: Staff | None,
     note: str | None,
 ) -> Escalation:
-    """Record an urge or supervision on the order and tell the other services."""
-    counter = WorkOrder.urges if action == "urge" else WorkOrder.supervisions
-    work.session.execute(
-        update(WorkOrder)
-        .where(WorkOrder.id == order["id"])
-        .values({counter: counter + 1})
-        .execution_options(synchronize_session=False)
-    )
+    """Record an urge or supervision of the order and tell the other services."""
     record = Escalation(
         id=uuid.uuid4(),
         work_order_id=order["id"],
@@ -202,9 +207,14 @@ def escalate_by_hand(
         raise HTTPException(409, f"the work order is {order.status}: there is nothing to {action}")
     if order.department_code is None or order.due_at is None:
         raise HTTPException(409, f"the work order is {order.status}: no department handles it yet")
+    now = utcnow()
+    order.updated_at = now
+    if action == "urge":
+        order.urges += 1
+    else:
+        order.supervisions += 1
     facts = {column.key: getattr(order, column.key) for column in _CLOCK_COLUMNS}
-    record = _escalate(work, action, facts, utcnow(), staff=staff, note=note)
-    work.session.refresh(order)
+    record = _escalate(work, action, facts, now, staff=staff, note=note)
     return EscalationOut(
         id=record.id,
         work_order_id=order.id,
