@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,9 +17,10 @@ from sqlalchemy import select, text
 
 from services import routing
 from services.kernel.clock import utcnow
-from services.kernel.config import Settings
+from services.kernel.config import Settings, load_settings
 from services.kernel.events import Envelope
 from services.kernel.events.contracts import CaseSubmitted, Contact
+from services.kernel.migrations import upgrade
 from services.kernel.processes import build_app
 from services.kernel.runtime import ServiceRuntime
 from services.kernel.workdays import LOCAL_TZ
@@ -241,6 +243,27 @@ def test_the_periodic_scan_runs_on_the_celery_worker(
     running.append(runtime)
     wait_until(lambda: order_of(runtime, order_id).supervised_at is not None, 30)
     assert [p["work_order_id"] for p in outbox(runtime, "case.overdue")] == [str(order_id)]
+    # Its deadline passed before any scan saw it: a reminder now would come too late.
+    assert order_of(runtime, order_id).reminded_at is None
+    assert outbox(runtime, "case.deadline_near") == []
+
+
+def test_the_scan_works_on_sqlite_as_embedded(tmp_path: Path) -> None:
+    settings = load_settings({"MINQING_DATA_DIR": str(tmp_path)})
+    upgrade("routing", routing.SERVICE.migrations, settings.database_url("routing"))
+    runtime = ServiceRuntime(routing.SERVICE, settings)
+    try:
+        with runtime.work() as work:
+            sync_catalogue(work.session, load_catalogue())
+        order_id = add_order(runtime)
+        assert scan(runtime, local(2026, 12, 17, 9, 0)) == ScanResult(1, 0, 0, 0)
+        assert scan(runtime, local(2026, 12, 23, 9, 0)) == ScanResult(0, 1, 1, 1)
+        assert scan(runtime, local(2026, 12, 23, 9, 0)) == ScanResult(0, 0, 0, 0)
+        order = order_of(runtime, order_id)
+        assert order.due_at == DUE
+        assert (order.urges, order.supervisions) == (1, 1)
+    finally:
+        runtime.database.dispose()
 
 
 @pytest.fixture
