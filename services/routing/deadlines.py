@@ -234,6 +234,12 @@ def fix_promise(
     _set_due(order, due_at(limit, now), policy)
 
 
+def on_dispatched(order: WorkOrder, now: datetime, *, major: bool = False) -> None:
+    """Dispatch, by a rule or by the dispatcher, fixes the promise once; a re-dispatch keeps it."""
+    if order.due_at is None:
+        fix_promise(order, now, major=major)
+
+
 def on_signed_for(order: WorkOrder, now: datetime) -> None:
     """Signing for starts the department's work, not a new clock: the limit runs from dispatch.
 
@@ -241,8 +247,7 @@ def on_signed_for(order: WorkOrder, now: datetime) -> None:
     department's time rather than moving the citizen's date. An order dispatched without a
     promise (before deadlines were kept) gets one now.
     """
-    if order.due_at is None:
-        fix_promise(order, now)
+    on_dispatched(order, now)
 
 
 def on_pause(order: WorkOrder, now: datetime) -> None:

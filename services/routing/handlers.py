@@ -69,7 +69,7 @@ def dispatch_case(event: CaseSubmitted, work: Work) -> None:
         )
         return
     code = decision.department_code
-    deadlines.fix_promise(order, now, major=event.urgency == "extra-urgent")
+    deadlines.on_dispatched(order, now, major=event.urgency == "extra-urgent")
     work.publish(
         CaseAssigned(
             case_id=event.case_id,

@@ -26,6 +26,7 @@ from services.routing.deadlines import (
     fix_promise,
     is_working_day,
     load_policy,
+    on_dispatched,
     on_extended,
     on_pause,
     on_resume,
@@ -260,6 +261,8 @@ def test_signing_for_keeps_the_promise_made_at_dispatch() -> None:
     fix_promise(order, local(2026, 12, 1, 9, 0), policy=POLICY)
     promised = order.due_at
     on_signed_for(order, local(2026, 12, 2, 9, 0))
+    assert order.due_at == promised
+    on_dispatched(order, local(2026, 12, 3, 9, 0))  # re-dispatched: the promise stands
     assert order.due_at == promised
     unpromised = new_order("consultation")
     on_signed_for(unpromised, local(2026, 12, 2, 9, 0))
