@@ -20,10 +20,14 @@ _PHONE_NOISE = re.compile(r"[\s\-()]")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$")
 
 # What the citizen sees, in the order a case moves through them.
+# Timeline entries of the department's work that the citizen is told of.
+MATERIAL_REQUESTED, EXTENDED = "material_requested", "extended"
 STATUSES = ("received", "awaiting_dispatch", "dispatched", "resolved", "answered", "merged")
 STATUS_LABELS = {
     # Timeline entries, not statuses: the case stays where it was.
     "supplemented": "补充材料",
+    "material_requested": "需补充材料",
+    "extended": "已延期",
     "rated": "已评价",
     "received": "已受理",
     "awaiting_dispatch": "待派单",

@@ -13,6 +13,8 @@ from services.intake.models import Case, CatalogueCategory, Resolution, Timeline
 from services.kernel.consumer import RetryLater, Subscriptions
 from services.kernel.events.contracts import (
     CaseAssigned,
+    CaseExtensionDecided,
+    CaseMaterialRequested,
     CasePendingDispatch,
     CaseResolved,
     CataloguePublished,
@@ -37,6 +39,8 @@ def update_citizen_view(event: CaseAssigned | CasePendingDispatch, work: Work) -
         status, note = "dispatched", event.department_name
         case.department_code = event.department_code
         case.department_name = event.department_name
+        # Intake gave an estimate at receipt; the date fixed at dispatch is the promise.
+        case.promised_date = event.deadline
     else:
         status, note = "awaiting_dispatch", None
     work.session.add(
@@ -45,6 +49,33 @@ def update_citizen_view(event: CaseAssigned | CasePendingDispatch, work: Work) -
     if domain.advances(case.status, status):
         case.status = status
         case.updated_at = occurred_at
+
+
+@subscriptions.subscribe(CaseMaterialRequested, CaseExtensionDecided)
+def note_department_request(
+    event: CaseMaterialRequested | CaseExtensionDecided, work: Work
+) -> None:
+    """What the citizen must know of the department's work: material missing, a new date.
+
+    Only the lead department's order speaks for the case; co-handling departments work under it.
+    """
+    if event.order_role != "lead":
+        return
+    if isinstance(event, CaseExtensionDecided) and not event.approved:
+        return
+    case = work.session.get(Case, event.case_id)
+    if case is None:
+        raise RetryLater(f"case {event.case_id} is not in intake's database")
+    note: str | None
+    if isinstance(event, CaseExtensionDecided):
+        entry, note = domain.EXTENDED, event.deadline.isoformat()
+        case.promised_date = event.deadline
+    else:
+        entry, note = domain.MATERIAL_REQUESTED, event.reason
+    work.session.add(
+        TimelineEntry(case_id=case.id, occurred_at=event.occurred_at, status=entry, note=note)
+    )
+    case.updated_at = max(case.updated_at, event.occurred_at)
 
 
 @subscriptions.subscribe(CataloguePublished)

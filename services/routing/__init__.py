@@ -16,6 +16,7 @@ from services.routing.catalogue import (
 from services.routing.handlers import catalogue_cache, subscriptions
 from services.routing.inbound import DepartmentUpdates
 from services.routing.models import Base, Department
+from services.routing.tasks import register_tasks
 
 
 def _setup(runtime: ServiceRuntime) -> None:
@@ -33,6 +34,7 @@ def _setup(runtime: ServiceRuntime) -> None:
     department_updates = DepartmentUpdates(runtime)
     department_updates.start()
     runtime.on_stop(department_updates.stop)
+    register_tasks(runtime)
 
 
 SERVICE = ServiceSpec(
@@ -42,4 +44,5 @@ SERVICE = ServiceSpec(
     subscriptions=subscriptions,
     routers=[*routers, catalogue_api.router, catalogue_api.page_router],
     setup=_setup,
+    uses_celery=True,
 )

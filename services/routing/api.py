@@ -10,12 +10,14 @@ from sqlalchemy import select
 
 from services.kernel.http import unit_of_work_for
 from services.kernel.work import Work
-from services.routing import auth_api, console, workbench
+from services.routing import auth_api, console, escalation, workbench
 from services.routing.models import Department
 
 router = APIRouter(tags=["routing"])
 RoutingWork = Annotated[Work, Depends(unit_of_work_for("routing"), scope="function")]
-routers = [router, auth_api.router, workbench.router, console.router]
+# The escalation routes name their action (urge, supervise); the workbench routes take any
+# action as a path parameter, so they come after.
+routers = [router, auth_api.router, escalation.router, workbench.router, console.router]
 
 
 class DepartmentOut(BaseModel):

@@ -321,9 +321,13 @@ def published_catalogue(session: Session) -> CataloguePublished:
         select(DispatchTerm).where(DispatchTerm.term_type == "category").order_by(DispatchTerm.id)
     ):
         categories[term.department_code].append(term.term)
-    departments = session.scalars(
+    active = session.scalars(
         select(Department).where(Department.active.is_(True)).order_by(Department.code)
-    )
+    ).all()
+    # In the catalogue's own order (its categories' as they were entered), which is the order
+    # citizens see them in; departments without categories last.
+    first_seen = {code: n for n, code in enumerate(categories)}
+    departments = sorted(active, key=lambda d: (first_seen.get(d.code, len(first_seen)), d.code))
     return CataloguePublished(
         departments=tuple(
             CatalogueDepartment(

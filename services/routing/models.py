@@ -90,6 +90,24 @@ class WorkOrder(Base):
     review_note: Mapped[str | None] = mapped_column(Text)
     requested_due: Mapped[date | None] = mapped_column(Date)
 
+    # The clock (services.routing.deadlines writes these): `deadline` above is the local date of
+    # `due_at`, the moment the department's time runs out; None before dispatch.
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    deadline_basis: Mapped[str | None] = mapped_column(String(12))
+    paused_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    paused_working_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When the scan is to remind, urge and supervise, and when it did: each once per order.
+    remind_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    urge_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    supervise_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    overdue_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    urged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    supervised_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Every urge and supervision, by the scan or by hand (each one is in `escalations`).
+    urges: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    supervisions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
 
 class WorkOrderAudit(Base):
     """One transition of a work order: who, in which role, when, from, to, and why."""
@@ -105,6 +123,21 @@ class WorkOrderAudit(Base):
     from_status: Mapped[str] = mapped_column(String(30))
     to_status: Mapped[str] = mapped_column(String(30))
     reason: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Escalation(Base):
+    """An urge (催办) or a supervision (督办) of a work order, by the scan or by a supervisor."""
+
+    __tablename__ = "escalations"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    work_order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    action: Mapped[str] = mapped_column(String(12))
+    automatic: Mapped[bool] = mapped_column(Boolean)
+    staff_id: Mapped[str | None] = mapped_column(String(64))
+    staff_name: Mapped[str | None] = mapped_column(String(50))
+    note: Mapped[str | None] = mapped_column(Text)
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

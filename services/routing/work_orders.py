@@ -186,7 +186,10 @@ def _apply(
     """The action's effects beyond the state; returns the reason as the audit keeps it."""
     action = move.transition.action
     reason = request.reason
-    if action == "sign_for":
+    if action == "route":
+        # The promise to the citizen is fixed when a department first gets the case.
+        deadlines.on_dispatched(order, now, major=order.major)
+    elif action == "sign_for":
         deadlines.on_signed_for(order, now)
     elif action == "request_material":
         deadlines.on_pause(order, now)
@@ -218,6 +221,8 @@ def _apply(
             order.matched_by = f"dispatcher:{who.actor_id}"
         order.return_code = None
         order.review_note = None
+        # A re-dispatch or an overrule keeps the date already promised.
+        deadlines.on_dispatched(order, now, major=order.major)
         add_co_orders(work, order, request.co_department_codes)
     elif action == "resolve" and request.co_pending_reason:
         reason = f"{reason} (co-handling still open: {request.co_pending_reason})"
@@ -430,7 +435,7 @@ def open_work_orders(
         category=event.category,
         description=event.description,
         address=event.location.address if event.location else None,
-        # The date promised to the citizen at intake is the department's deadline.
+        # Intake's estimate, until dispatch fixes the promise (deadlines.on_dispatched).
         deadline=event.promised_date,
     )
     for name, value in (columns or {}).items():

@@ -219,6 +219,7 @@ def test_every_handler_has_its_own_quorum_queue_with_a_delivery_limit(settings: 
         "intake.update_citizen_view",
         "intake.keep_catalogue",
         "intake.record_resolution",
+        "intake.note_department_request",
         "routing.dispatch_case",
         "notify.citizen_messages",
         "reporting.case_facts",

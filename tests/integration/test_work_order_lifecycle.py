@@ -113,6 +113,16 @@ def test_a_department_works_its_order_from_sign_for_to_resolution(site: Site) ->
         asked = post(edu, order.id, "request-material", reason="请补充：户口本复印件、原学校证明")
         assert asked.json()["status"] == "awaiting_citizen"
 
+    # The citizen's view says what is missing, in the department's one list, and the promise
+    # is the date fixed at dispatch.
+    view = wait_for(
+        lambda: (
+            (v := citizen_view(site, case))["timeline"][-1]["status"] == "material_requested" and v
+        )
+    )
+    assert view["timeline"][-1]["note"] == "请补充：户口本复印件、原学校证明"
+    assert view["promised_date"] == str(order.deadline)
+
     # The citizen adds the material through intake; routing resumes the order on the event.
     supplemented = httpx.post(
         f"{site.url('intake')}/api/v1/cases/{case['tracking_no']}/supplements",
@@ -228,6 +238,9 @@ def test_an_extension_is_requested_and_decided_by_the_dispatcher(site: Site) -> 
         assert refused.status_code == 422
         refused = post(dispatcher, order.id, "refuse-extension", reason="请按期办结")
         assert refused.json()["deadline"] == str(new_due)
+    # The citizen's view has the approved date, once; a refusal changes nothing for them.
+    view = wait_for(lambda: (v := citizen_view(site, case))["promised_date"] == str(new_due) and v)
+    assert [e["note"] for e in view["timeline"] if e["status"] == "extended"] == [str(new_due)]
     assert events_of(site, order.case_id)[-4:] == [
         "case.extension_requested",
         "case.extension_decided",
@@ -350,6 +363,17 @@ def test_a_dissatisfied_rating_rehandles_and_the_second_goes_to_supervision(site
         assert post(dispatcher, order.id, "revisit").json()["status"] == "revisited"
         assert post(dispatcher, order.id, "close").json()["status"] == "closed"
     assert events_of(site, order.case_id)[-3:] == ["case.resolved", "case.revisited", "case.closed"]
+
+
+def citizen_view(site: Site, case: dict[str, Any]) -> dict[str, Any]:
+    found = httpx.get(
+        f"{site.url('intake')}/api/v1/cases/{case['tracking_no']}",
+        params={"access_code": case["access_code"]},
+        timeout=30,
+    )
+    assert found.status_code == 200, found.text
+    view: dict[str, Any] = found.json()
+    return view
 
 
 def intake_status(site: Site, case: dict[str, Any]) -> str:

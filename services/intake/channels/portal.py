@@ -87,6 +87,8 @@ _STATUS_EN = {
     "resolved": "Resolved",
     "answered": "Answered on the spot",
     "supplemented": "Material added",
+    "material_requested": "Material needed",
+    "extended": "Deadline extended",
     "rated": "Rated",
 }
 RATING_LABELS = {

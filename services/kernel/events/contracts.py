@@ -364,3 +364,42 @@ class CaseCoAssigned(WorkOrderMoved):
     category: str | None
     description: str
     address: str | None
+
+
+class WorkOrderClock(Event):
+    """What every deadline event says of the work order it concerns."""
+
+    case_id: uuid.UUID
+    tracking_no: str
+    work_order_id: uuid.UUID
+    department_code: str | None
+    deadline: date = Field(description="the date promised to the citizen (China Standard Time)")
+    due_at: datetime = Field(description="the moment the department's time runs out")
+
+
+@event("case.deadline_near", 1)
+class CaseDeadlineNear(WorkOrderClock):
+    """A work order's deadline is near (by default one working day away): remind its department."""
+
+
+@event("case.overdue", 1)
+class CaseOverdue(WorkOrderClock):
+    """A work order's deadline passed before it was resolved; published once per order."""
+
+
+class EscalationFacts(WorkOrderClock):
+    automatic: bool = Field(description="true when the deadline scan did it, not a supervisor")
+    staff_id: str | None = Field(description="the supervisor's staff id; none when automatic")
+    staff_name: str | None
+    note: str | None
+    occurred_at: datetime
+
+
+@event("case.urged", 1)
+class CaseUrged(EscalationFacts):
+    """A work order was urged (催办): on the working day after its deadline, or by a supervisor."""
+
+
+@event("case.supervised", 1)
+class CaseSupervised(EscalationFacts):
+    """A work order was put under supervision (督办): still overdue days later, or by hand."""
