@@ -5,6 +5,8 @@ from pathlib import Path
 from services.kernel.runtime import ServiceRuntime, ServiceSpec
 from services.routing.api import routers
 from services.routing.catalogue import catalogue_published, load_catalogue, sync_catalogue
+from services.routing.classifier import api as classifier_api
+from services.routing.classifier.tasks import register_tasks as register_classifier_tasks
 from services.routing.handlers import catalogue_cache, subscriptions
 from services.routing.models import Base
 
@@ -18,6 +20,7 @@ def _setup(runtime: ServiceRuntime) -> None:
     catalogue_cache.clear()
     with runtime.bus.connect() as connection:
         runtime.bus.declare(connection, [runtime.bus.department_queue(e.code) for e in entries])
+    register_classifier_tasks(runtime)
 
 
 SERVICE = ServiceSpec(
@@ -25,6 +28,7 @@ SERVICE = ServiceSpec(
     metadata=Base.metadata,
     migrations=Path(__file__).with_name("migrations"),
     subscriptions=subscriptions,
-    routers=routers,
+    routers=[*routers, classifier_api.router],
     setup=_setup,
+    uses_celery=True,
 )

@@ -21,7 +21,8 @@ from services.kernel.events.contracts import (
     CaseSubmitted,
 )
 from services.kernel.work import Work
-from services.routing.dispatch import Rules, decide
+from services.routing.classifier.dispatching import decide_case
+from services.routing.dispatch import Rules
 from services.routing.models import Department, DispatchTerm, WorkOrder
 
 subscriptions = Subscriptions("routing")
@@ -37,7 +38,9 @@ def dispatch_case(event: CaseSubmitted, work: Work) -> None:
         session.add(answered_order(event))
         return
     catalogue = catalogue_cache.get(session)
-    decision = decide(catalogue.rules, event.category, event.description)
+    decision = decide_case(
+        work, catalogue.rules, catalogue.department_names, event.category, event.description
+    )
     now = utcnow()
     order = WorkOrder(
         id=uuid.uuid4(),
@@ -54,6 +57,7 @@ def dispatch_case(event: CaseSubmitted, work: Work) -> None:
         deadline=event.promised_date,
         created_at=now,
         updated_at=now,
+        suggestions=decision.suggestions,
     )
     session.add(order)
     if decision.department_code is None:

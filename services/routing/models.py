@@ -4,8 +4,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, MetaData, String, Text, Uuid
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    Uuid,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.kernel.db import NAMING_CONVENTION, UtcDateTime
@@ -53,6 +65,9 @@ class WorkOrder(Base):
     deadline: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The classifier's top departments with their confidence and the words behind each
+    # (classifier.dispatching.Suggested.as_json); None when the catalogue's rules decided.
+    suggestions: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class StaffMember(Base):
@@ -73,3 +88,23 @@ class StaffMember(Base):
     active: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ClassifierModel(Base):
+    """A trained dispatch classifier; the highest version is the one dispatch uses.
+
+    `model` holds arrays in numpy's npz format, written only by our own train command or task
+    and read back without pickle (classifier.model.Model.from_bytes), so it cannot run code.
+    """
+
+    __tablename__ = "classifier_models"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    trained_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # "file" (`minqing routing train --from`) or "decisions" (the dispatchers' own).
+    source: Mapped[str] = mapped_column(String(20))
+    examples: Mapped[int] = mapped_column(Integer)
+    labels: Mapped[list[str]] = mapped_column(JSON)
+    # Cross-validated accuracy and macro F1 on the training examples, when there were enough.
+    metrics: Mapped[dict[str, float]] = mapped_column(JSON)
+    model: Mapped[bytes] = mapped_column(LargeBinary)
