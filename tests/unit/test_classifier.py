@@ -18,7 +18,14 @@ from services.routing.classifier.evaluation import (
     score,
 )
 from services.routing.classifier.features import terms
-from services.routing.classifier.model import Model, Suggestion, TrainingError, fit, train
+from services.routing.classifier.model import (
+    Model,
+    Suggestion,
+    TrainingError,
+    fit,
+    readable,
+    train,
+)
 from services.routing.classifier.store import labels_as_departments
 from tests.classifier_corpus import corpus
 
@@ -58,6 +65,10 @@ def test_suggestions_are_the_top_three_with_calibrated_confidence_and_their_word
     assert suggestions[0].words
     assert set(suggestions[0].words) <= set(terms("化工厂晚上偷排污水，臭味很重"))
     assert {"污水", "偷排", "臭味"} & set(suggestions[0].words)
+
+
+def test_words_shown_drop_characters_a_longer_word_among_them_contains() -> None:
+    assert readable(["偷", "偷排", "污水", "水", "臭"]) == ("偷排", "污水", "臭")
 
 
 def test_a_text_with_no_known_word_is_unsure(model: Model) -> None:

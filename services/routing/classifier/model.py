@@ -83,12 +83,16 @@ class Model:
         suggestions = []
         for k in order:
             contribution = self.coef[k, columns] * weights
-            strongest = [i for i in np.argsort(-contribution)[:words] if contribution[i] > 0]
+            ranked = [
+                names[int(columns[i])]
+                for i in np.argsort(-contribution)[: 3 * words]
+                if contribution[i] > 0
+            ]
             suggestions.append(
                 Suggestion(
                     label=self.labels[k],
                     confidence=round(float(confidence[k]), 4),
-                    words=tuple(names[int(columns[i])] for i in strongest),
+                    words=readable(ranked)[:words],
                 )
             )
         return suggestions
@@ -147,6 +151,13 @@ def _names(vocabulary: dict[str, int]) -> list[str]:
         _names_cache.clear()
         _names_cache[key] = names
     return names
+
+
+def readable(ranked: Sequence[str]) -> tuple[str, ...]:
+    """The terms in order, less single characters that a longer term among them contains:
+    a dispatcher reads 污水 more easily than 污水, 水."""
+    longer = [t for t in ranked if len(t) > 1]
+    return tuple(t for t in ranked if len(t) > 1 or not any(t in w for w in longer))
 
 
 def softmax(scores: NDArray[np.float64]) -> NDArray[np.float64]:
