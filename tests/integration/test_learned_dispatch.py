@@ -21,7 +21,7 @@ from services.kernel.events.contracts import CaseSubmitted, Contact
 from services.kernel.processes import build_app
 from services.kernel.runtime import ServiceRuntime
 from services.routing.classifier.model import Model
-from services.routing.classifier.store import model_cache
+from services.routing.classifier.store import ModelCache, model_cache
 from services.routing.classifier.tasks import RETRAIN
 from services.routing.classifier.training import MIN_NEW_DECISIONS, retrain_if_due
 from services.routing.models import ClassifierModel, WorkOrder
@@ -279,3 +279,26 @@ def test_evaluate_prints_the_scores_on_its_last_line(tmp_path: Path) -> None:
     assert match, last
     assert float(match[1]) > 0.9
     assert float(match[3]) < 5
+
+
+def test_the_cached_model_is_replaced_when_a_newer_one_is_stored(
+    environment: Settings, tmp_path: Path
+) -> None:
+    database = ServiceRuntime(routing.SERVICE, environment).database
+    cache = ModelCache(ttl=0)
+    try:
+        with database.session() as session:
+            assert cache.get(session) is None
+        assert main(["routing", "train", "--from", str(training_file(tmp_path))]) == 0
+        with database.session() as session:
+            first = cache.get(session)
+            assert first is not None
+            assert first.version == 1
+            assert cache.get(session) is first  # the same version is not loaded again
+        assert main(["routing", "train", "--from", str(training_file(tmp_path))]) == 0
+        with database.session() as session:
+            second = cache.get(session)
+        assert second is not None
+        assert second.version == 2
+    finally:
+        database.dispose()
