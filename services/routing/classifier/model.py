@@ -21,9 +21,10 @@ from numpy.typing import NDArray
 from services.routing.classifier.features import terms
 
 FORMAT_VERSION = 1
-# The SVM's regularisation and the smallest number of texts a term must appear in; chosen by
-# cross-validation on the training part of the development data (`bench/routing_accuracy.py`).
+# The SVM's regularisation, chosen by cross-validation on the training part of the development
+# data (`minqing bench routing --tune`).
 DEFAULT_C = 2.0
+# A term seen in one text only is noise to learn from, and would double the model's size.
 MIN_DF = 2
 CALIBRATION_FOLDS = 3
 
@@ -54,6 +55,14 @@ class Model:
         """The coefficients term by term, so a text's few terms are read as contiguous rows."""
         return np.ascontiguousarray(self.coef.T)
 
+    @functools.cached_property
+    def names(self) -> list[str]:
+        """Column → term, the vocabulary the other way round."""
+        names = [""] * len(self.vocabulary)
+        for name, i in self.vocabulary.items():
+            names[i] = name
+        return names
+
     def scores(
         self, text: str
     ) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.float64]]:
@@ -79,7 +88,7 @@ class Model:
             # Not one known word: the intercepts alone would look sure of the commonest label.
             confidence = np.full(len(self.labels), 1 / len(self.labels))
         order = np.argsort(-confidence)[:top]
-        names = _names(self.vocabulary)
+        names = self.names
         suggestions = []
         for k in order:
             contribution = self.coef[k, columns] * weights
@@ -108,7 +117,7 @@ class Model:
             buffer,
             format_version=np.array(FORMAT_VERSION),
             labels=np.array(self.labels, dtype=np.str_),
-            vocabulary=np.array(_names(self.vocabulary), dtype=np.str_),
+            vocabulary=np.array(self.names, dtype=np.str_),
             idf=self.idf,
             coef=self.coef,
             intercept=self.intercept,
@@ -135,22 +144,6 @@ class Model:
                 )
             except KeyError as exc:
                 raise ValueError(f"not a classifier model: {exc}") from None
-
-
-_names_cache: dict[int, list[str]] = {}
-
-
-def _names(vocabulary: dict[str, int]) -> list[str]:
-    """Column index → term; kept per vocabulary so each suggestion does not rebuild it."""
-    key = id(vocabulary)
-    names = _names_cache.get(key)
-    if names is None or len(names) != len(vocabulary):
-        names = [""] * len(vocabulary)
-        for name, i in vocabulary.items():
-            names[i] = name
-        _names_cache.clear()
-        _names_cache[key] = names
-    return names
 
 
 def readable(ranked: Sequence[str]) -> tuple[str, ...]:
