@@ -21,8 +21,8 @@ from services.kernel.events.contracts import (
     CaseSubmitted,
 )
 from services.kernel.work import Work
-from services.routing.classifier.dispatching import decide_case
-from services.routing.dispatch import Rules
+from services.routing.classifier import dispatching as learned_dispatch
+from services.routing.dispatch import Rules, decide
 from services.routing.models import Department, DispatchTerm, WorkOrder
 
 subscriptions = Subscriptions("routing")
@@ -38,8 +38,9 @@ def dispatch_case(event: CaseSubmitted, work: Work) -> None:
         session.add(answered_order(event))
         return
     catalogue = catalogue_cache.get(session)
-    decision = decide_case(
-        work, catalogue.rules, catalogue.department_names, event.category, event.description
+    decision = decide(catalogue.rules, event.category, event.description)
+    decision, suggestions = learned_dispatch.refine(
+        work, decision, catalogue.department_names, event.description
     )
     now = utcnow()
     order = WorkOrder(
@@ -57,7 +58,7 @@ def dispatch_case(event: CaseSubmitted, work: Work) -> None:
         deadline=event.promised_date,
         created_at=now,
         updated_at=now,
-        suggestions=decision.suggestions,
+        suggestions=suggestions,
     )
     session.add(order)
     if decision.department_code is None:

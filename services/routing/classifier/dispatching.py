@@ -2,31 +2,37 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from services.kernel.work import Work
 from services.routing.classifier.model import Suggestion
 from services.routing.classifier.store import model_cache
-from services.routing.dispatch import Rules, decide
+
+# The catalogue's last resorts, which a trained model replaces: the keywords a text happens to
+# mention, a tie between them, or nothing. A category the citizen or operator named, or a rule
+# of the catalogue's, is a deliberate choice and stands.
+GUESSES = ("keywords:", "keywords tie", "no rule matched")
 
 
-@dataclass(frozen=True)
-class LearnedDecision:
-    department_code: str | None
-    matched_by: str
-    # What the dispatcher sees for the work order (stored on it); None when rules decided.
-    suggestions: dict[str, Any] | None = None
+class RuledDecision(Protocol):
+    """What the catalogue's rules decided (dispatch.Decision): a dataclass with at least these."""
 
     @property
-    def needs_dispatcher(self) -> bool:
-        return self.department_code is None
+    def department_code(self) -> str | None: ...
+
+    @property
+    def matched_by(self) -> str: ...
+
+
+D = TypeVar("D", bound=RuledDecision)
 
 
 def suggestions_json(
     version: int, threshold: float, suggestions: list[Suggestion]
 ) -> dict[str, Any]:
+    """What is stored on the work order and shown to the dispatcher."""
     return {
         "model_version": version,
         "threshold": threshold,
@@ -47,26 +53,28 @@ def choose(
     return None
 
 
-def decide_case(
-    work: Work,
-    rules: Rules,
-    departments: Mapping[str, str],
-    category: str | None,
-    description: str,
-) -> LearnedDecision:
-    """A category the citizen or operator named still wins; then the newest trained model;
-    with no model yet, the catalogue's keyword rules exactly as before any training."""
-    loaded = None if category in rules.by_category else model_cache.get(work.session)
+def refine(
+    work: Work, ruled: D, departments: Mapping[str, str], description: str
+) -> tuple[D, dict[str, Any] | None]:
+    """The rules' decision, or the newest trained model's in place of a keyword guess; and the
+    model's suggestions to keep on the work order (None when the rules' decision stands).
+
+    With no model yet (cold start) the rules' decision stands exactly as it is.
+    """
+    if not ruled.matched_by.startswith(GUESSES):
+        return ruled, None
+    loaded = model_cache.get(work.session)
     if loaded is None:
-        ruled = decide(rules, category, description)
-        return LearnedDecision(ruled.department_code, ruled.matched_by)
+        return ruled, None
     threshold = work.settings.dispatch_confidence
     suggestions = [s for s in loaded.model.suggest(description) if s.label in departments]
     stored = suggestions_json(loaded.version, threshold, suggestions)
     chosen = choose(suggestions, departments, threshold)
     if chosen is None:
         best = f"{suggestions[0].label} {suggestions[0].confidence:.2f}" if suggestions else "none"
-        return LearnedDecision(None, f"classifier v{loaded.version} unsure: {best}", stored)
-    return LearnedDecision(
-        chosen.label, f"classifier v{loaded.version}: {chosen.confidence:.2f}", stored
-    )
+        matched_by = f"classifier v{loaded.version} unsure: {best}"
+    else:
+        matched_by = f"classifier v{loaded.version}: {chosen.confidence:.2f}"
+    code = chosen.label if chosen else None
+    decided: D = dataclasses.replace(ruled, department_code=code, matched_by=matched_by)  # type: ignore[type-var]
+    return decided, stored
