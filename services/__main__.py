@@ -20,6 +20,7 @@ from services.kernel.config import (
 )
 from services.kernel.runtime import DEFAULT_PORTS, ServiceSpec
 from services.routing import staff as routing_staff
+from services.routing.classifier import commands as routing_commands
 
 SPECS: dict[str, ServiceSpec] = {
     spec.name: spec for spec in (intake.SERVICE, routing.SERVICE, notify.SERVICE, reporting.SERVICE)
@@ -55,10 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     routing_staff.add_parser(commands)
+    routing_commands.add_parser(commands)
 
     commands.add_parser(
         "bench",
-        help="the end-to-end benchmark (`minqing bench email`: email intake); --help for flags",
+        help="the end-to-end benchmark (`minqing bench email`: email intake, `minqing bench "
+        "routing`: dispatch accuracy); --help for flags",
     )
 
     open311 = commands.add_parser("open311", help="the API keys of Open311 clients")
@@ -86,8 +89,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["bench"]:
         # The benchmark owns its flags; hand them over untouched. `bench open311` measures the
-        # Open311 channel, `bench email` email intake, anything else the whole pipeline.
-        channel_benches = {"open311": "open311.py", "email": "email_intake.py"}
+        # Open311 channel, `bench email` email intake, `bench routing` the dispatch classifier's
+        # accuracy, anything else the whole pipeline.
+        channel_benches = {
+            "open311": "open311.py",
+            "email": "email_intake.py",
+            "routing": "routing_accuracy.py",
+        }
         if argv[1:2] and argv[1] in channel_benches:
             script, flags = channel_benches[argv[1]], argv[2:]
         else:
@@ -112,6 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "staff":
         return routing_staff.command(args, settings)
+    if args.command == "routing":
+        return routing_commands.command(args, settings)
 
     # Imported here so `minqing --help` stays fast and light.
     from services.kernel import processes

@@ -31,6 +31,7 @@ _GLOBAL_VARIABLES = (
     "MINQING_IMAP_URL",
     "MINQING_IMAP_POLL_SECONDS",
     "MINQING_EMAIL_GATEWAY",
+    "MINQING_DISPATCH_CONFIDENCE",
 )
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 # Connections each service keeps open to its database; see kernel.db.
@@ -99,6 +100,9 @@ class Settings:
     imap_url: str | None = field(default=None, repr=False)
     imap_poll_seconds: float = 30.0
     email_gateway: str = ""
+    # The classifier's confidence at or above which routing dispatches a case by itself;
+    # below it, the case waits for a dispatcher with the classifier's suggestions.
+    dispatch_confidence: float = 0.6
 
     @property
     def embedded(self) -> bool:
@@ -152,6 +156,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         imap_url=env.get("MINQING_IMAP_URL") or None,
         imap_poll_seconds=_positive_int(env, "MINQING_IMAP_POLL_SECONDS", 30),
         email_gateway=env.get("MINQING_EMAIL_GATEWAY", f"file://{data_dir}/email-outbox.jsonl"),
+        dispatch_confidence=_fraction(env, "MINQING_DISPATCH_CONFIDENCE", 0.6),
     )
     if not embedded:
         _refuse_insecure_production(settings)
@@ -176,6 +181,19 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name}: expected a whole number, got {raw!r}") from None
     if value <= 0:
         raise ConfigError(f"{name}: must be positive, got {value}")
+    return value
+
+
+def _fraction(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: expected a number from 0 to 1, got {raw!r}") from None
+    if not 0 <= value <= 1:
+        raise ConfigError(f"{name}: must be from 0 to 1, got {value}")
     return value
 
 

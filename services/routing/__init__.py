@@ -13,6 +13,8 @@ from services.routing.catalogue import (
     never_loaded,
     published_catalogue,
 )
+from services.routing.classifier import api as classifier_api
+from services.routing.classifier.tasks import register_tasks as register_classifier_tasks
 from services.routing.handlers import catalogue_cache, subscriptions
 from services.routing.inbound import DepartmentUpdates
 from services.routing.models import Base, Department
@@ -35,6 +37,7 @@ def _setup(runtime: ServiceRuntime) -> None:
     department_updates.start()
     runtime.on_stop(department_updates.stop)
     register_tasks(runtime)
+    register_classifier_tasks(runtime)
 
 
 SERVICE = ServiceSpec(
@@ -42,7 +45,7 @@ SERVICE = ServiceSpec(
     metadata=Base.metadata,
     migrations=Path(__file__).with_name("migrations"),
     subscriptions=subscriptions,
-    routers=[*routers, catalogue_api.router, catalogue_api.page_router],
+    routers=[*routers, catalogue_api.router, catalogue_api.page_router, classifier_api.router],
     setup=_setup,
     uses_celery=True,
 )

@@ -19,6 +19,7 @@ from services.kernel.events.contracts import (
 from services.kernel.work import Work
 from services.kernel.workdays import local_date
 from services.routing.catalogue import read_rules
+from services.routing.classifier import dispatching as learned_dispatch
 from services.routing.dispatch import Rules, case_facts, decide, order_columns
 from services.routing.lifecycle import AWAITING_CITIZEN, OPEN_STATES, RESOLVED
 from services.routing.major import major_alert
@@ -42,13 +43,18 @@ def dispatch_case(event: CaseSubmitted, work: Work) -> None:
         facts=case_facts(event),
         on=local_date(event.submitted_at),
     )
+    # A trained model may replace the keywords' guess; the unsure go to the dispatcher with
+    # its suggestions.
+    decision, suggestions = learned_dispatch.refine(
+        work, decision, catalogue.department_names, event.description
+    )
     lead = open_work_orders(
         work,
         event,
         decision.department_code,
         decision.co_departments,
         decision.matched_by,
-        columns=order_columns(decision, event.urgency),
+        columns={**order_columns(decision, event.urgency), "suggestions": suggestions},
     )
     if decision.major:
         work.publish(major_alert(event, lead.id, decision), case_id=event.case_id)

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -107,6 +108,10 @@ class WorkOrder(Base):
     # Every urge and supervision, by the scan or by hand (each one is in `escalations`).
     urges: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     supervisions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    # The classifier's top departments with their confidence and the words behind each
+    # (classifier.dispatching.Suggested.as_json); None when the catalogue's rules decided.
+    suggestions: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class WorkOrderAudit(Base):
@@ -230,3 +235,23 @@ class CatalogueChange(Base):
     action: Mapped[str] = mapped_column(String(20))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ClassifierModel(Base):
+    """A trained dispatch classifier; the highest version is the one dispatch uses.
+
+    `model` holds arrays in numpy's npz format, written only by our own train command or task
+    and read back without pickle (classifier.model.Model.from_bytes), so it cannot run code.
+    """
+
+    __tablename__ = "classifier_models"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    trained_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # "file" (`minqing routing train --from`) or "decisions" (the dispatchers' own).
+    source: Mapped[str] = mapped_column(String(20))
+    examples: Mapped[int] = mapped_column(Integer)
+    labels: Mapped[list[str]] = mapped_column(JSON)
+    # Cross-validated accuracy and macro F1 on the training examples, when there were enough.
+    metrics: Mapped[dict[str, float]] = mapped_column(JSON)
+    model: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,0 +1,1 @@
+"""Learned dispatch: a text classifier trained on past dispatch decisions."""
