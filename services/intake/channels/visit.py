@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from services.intake import domain
 from services.intake.categories import category_names
+from services.intake.channels.web import key_reused
 from services.intake.deps import IntakeWork
 from services.intake.idempotency import (
     MAX_KEY_LENGTH,
@@ -319,13 +320,7 @@ def record_field_visit(
     try:
         visit, replayed = record_visit_once(work, body, staff, settings.secret_key, idempotency_key)
     except IdempotencyKeyReused as exc:
-        language = preferred_language(request.headers.get("accept-language"))
-        error = {
-            "field": "Idempotency-Key",
-            "message": exc.text(language),
-            "type": "idempotency_key_reused",
-        }
-        return JSONResponse({"detail": [error]}, status_code=422)
+        return key_reused(exc, preferred_language(request.headers.get("accept-language")))
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return visit

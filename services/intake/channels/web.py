@@ -139,12 +139,7 @@ def submit_case(
     try:
         receipt, replayed = accept_once(work, submission, settings.secret_key, idempotency_key)
     except IdempotencyKeyReused as exc:
-        error = {
-            "field": "Idempotency-Key",
-            "message": exc.text(language),
-            "type": "idempotency_key_reused",
-        }
-        return JSONResponse({"detail": [error]}, status_code=422)
+        return key_reused(exc, language)
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return CaseAccepted(
@@ -153,6 +148,16 @@ def submit_case(
         status=receipt.status,
         promised_date=receipt.promised_date,
     )
+
+
+def key_reused(exc: IdempotencyKeyReused, language: Language) -> JSONResponse:
+    """The 422 for an Idempotency-Key already used with a different submission."""
+    error = {
+        "field": "Idempotency-Key",
+        "message": exc.text(language),
+        "type": "idempotency_key_reused",
+    }
+    return JSONResponse({"detail": [error]}, status_code=422)
 
 
 def too_many(refusal: Refusal, language: Language) -> JSONResponse:
