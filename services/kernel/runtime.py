@@ -22,7 +22,7 @@ from services.kernel.db import Database, UnitOfWork
 from services.kernel.events import Envelope
 from services.kernel.events.envelope import new_trace_id
 from services.kernel.outbox import OutboxRelay
-from services.kernel.tasks import CeleryWorker, create_celery
+from services.kernel.tasks import CeleryBeat, CeleryWorker, create_celery
 from services.kernel.work import Recorded, Work
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,8 @@ class ServiceRuntime:
             create_celery(spec.name, settings.broker_url) if spec.uses_celery else None
         )
         self._celery_worker: CeleryWorker | None = None
+        self._beat_schedule: dict[str, float] = {}
+        self._celery_beat: CeleryBeat | None = None
         self._periodic: list[_Periodic] = []
         self._on_stop: list[Callable[[], None]] = []
         self._stopping = threading.Event()
@@ -128,6 +130,12 @@ class ServiceRuntime:
         """Run `job` every `seconds` on the service's periodic thread, first at start-up."""
         self._periodic.append(_Periodic(name, seconds, job))
 
+    def schedule(self, task: str, seconds: float) -> None:
+        """Have Celery beat send the service's task `task` every `seconds`, first at start-up."""
+        if self.celery is None:
+            raise ValueError(f"{self.name} has no Celery app to schedule {task} on")
+        self._beat_schedule[task] = seconds
+
     def on_stop(self, hook: Callable[[], None]) -> None:
         self._on_stop.append(hook)
 
@@ -140,6 +148,9 @@ class ServiceRuntime:
         if self.celery is not None:
             self._celery_worker = CeleryWorker(self.celery)
             self._celery_worker.start()
+            if self._beat_schedule:
+                self._celery_beat = CeleryBeat(self.celery, self._beat_schedule)
+                self._celery_beat.start()
         self._periodic_thread.start()
         log.info("service started", extra={"service": self.name})
 
@@ -151,6 +162,8 @@ class ServiceRuntime:
         self._stopping.set()
         for consumer in self.consumers:
             consumer.stop()
+        if self._celery_beat is not None:
+            self._celery_beat.stop()
         if self._celery_worker is not None:
             self._celery_worker.stop()
 

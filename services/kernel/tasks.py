@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from celery import Celery, Task
+from celery import Celery, Task, beat
 from celery.platforms import EX_OK
 from celery.worker import state as worker_state
 
@@ -89,3 +91,34 @@ class CeleryWorker:
         if self._thread.is_alive():
             log.warning("celery worker did not stop in %ss", timeout)
         worker_state.should_stop = None
+
+
+class CeleryBeat:
+    """Celery beat inside the service's process, as `celery worker --beat` runs it.
+
+    The schedule is the service's own and kept in memory: no schedule file to share or lose,
+    and each entry is sent once at start-up, then every interval. Several processes of one
+    service each run their beat, so a scheduled task must be safe to run twice at once (the
+    deadline scan claims every step once per order; retraining finds nothing new the second
+    time).
+    """
+
+    def __init__(self, app: Celery, every: Mapping[str, float]) -> None:
+        # As if last run long ago: due at once when beat starts.
+        long_ago = datetime(2000, 1, 1, tzinfo=UTC)
+        app.conf.beat_schedule = {
+            task: {"task": task, "schedule": timedelta(seconds=seconds), "last_run_at": long_ago}
+            for task, seconds in every.items()
+        }
+        # A second at most between looks at the schedule, so that stopping never waits long.
+        self._service = beat.Service(
+            app, max_interval=1.0, scheduler_cls=beat.Scheduler, remote_control=False
+        )
+        self._thread = threading.Thread(target=self._service.start, name="celery-beat", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._service.stop(wait=False)
+        self._thread.join(timeout)

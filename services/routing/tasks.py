@@ -1,9 +1,8 @@
-"""Routing's Celery task: the deadline scan, started every minute in every mode.
+"""Routing's Celery task: the deadline scan, sent by Celery beat every minute in every mode.
 
-Celery beat is a process of its own with a schedule file, and the embedded `minqing up` runs one
-process; so rather than run beat, the runtime's periodic thread (the kernel's `every`) queues
-the scan task on the service's own Celery queue, in embedded mode and in production alike. Several
-routing processes each queue it: harmless, since every step of the scan is claimed once per order.
+Beat runs inside the service's process (kernel.tasks.CeleryBeat), embedded and in production
+alike. Several routing processes each send the scan: harmless, since every step of the scan is
+claimed once per order.
 """
 
 from __future__ import annotations
@@ -38,4 +37,4 @@ def register_tasks(runtime: ServiceRuntime) -> None:
         if any(counts.values()):
             log.info("deadline scan", extra=counts)
 
-    runtime.every(SCAN_EVERY_SECONDS, scan.delay, "routing-scan-deadlines")
+    runtime.schedule(SCAN_DEADLINES, SCAN_EVERY_SECONDS)

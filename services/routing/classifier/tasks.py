@@ -1,4 +1,4 @@
-"""Retraining from the dispatchers' decisions: a Celery task, sent every hour."""
+"""Retraining from the dispatchers' decisions: a Celery task, sent by Celery beat every hour."""
 
 from __future__ import annotations
 
@@ -34,10 +34,5 @@ def retrain_classifier() -> None:
 def register_tasks(runtime: ServiceRuntime) -> None:
     assert runtime.celery is not None
     _runtime[:] = [runtime]
-    task = runtime.celery.task(name=RETRAIN)(retrain_classifier)
-
-    # The task, not the periodic thread, trains: a few seconds of CPU on a worker thread.
-    def send() -> None:
-        task.delay()
-
-    runtime.every(RETRAIN_EVERY_SECONDS, send, "routing-retrain-classifier")
+    runtime.celery.task(name=RETRAIN)(retrain_classifier)
+    runtime.schedule(RETRAIN, RETRAIN_EVERY_SECONDS)
