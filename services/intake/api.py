@@ -10,7 +10,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from services.intake import domain, duplicates, follow_up, knowledge, merging, tipoffs
+from services.intake import (
+    domain,
+    duplicates,
+    duplicates_page,
+    follow_up,
+    knowledge,
+    merging,
+    tipoffs,
+)
 from services.intake.channels import hotline, open311, portal, visit, web
 from services.intake.deps import IntakeWork, Limits
 from services.intake.models import Case, CatalogueCategory
@@ -31,6 +39,7 @@ routers = [
     open311.router,
     tipoffs.router,
     duplicates.router,
+    duplicates_page.router,
     merging.router,
 ]
 

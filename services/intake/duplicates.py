@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, and_, or_, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from services.intake.deps import IntakeWork
 from services.intake.models import Case, DuplicateLink
@@ -388,8 +388,13 @@ def list_duplicates(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[DuplicateOut]:
     """Open possible duplicates, oldest first, for the dispatcher to merge or dismiss."""
+    return open_links(work.session, limit)
+
+
+def open_links(session: Session, limit: int) -> list[DuplicateOut]:
+    """Open possible duplicates, oldest first, neither of whose cases is closed or merged."""
     case, candidate = aliased(Case), aliased(Case)
-    rows = work.session.execute(
+    rows = session.execute(
         select(DuplicateLink, case, candidate)
         .join(case, case.id == DuplicateLink.case_id)
         .join(candidate, candidate.id == DuplicateLink.candidate_case_id)
@@ -408,12 +413,18 @@ def list_duplicates(
 def dismiss_duplicate(link_id: int, work: IntakeWork, staff: Dispatcher) -> DuplicateOut:
     """The dispatcher judged the two cases different matters: the link is closed."""
     session = work.session
+    link = open_link(session, link_id)
+    link.status, link.decided_at, link.decided_by = DISMISSED, utcnow(), staff.staff_id
+    return _out(
+        link, session.get_one(Case, link.case_id), session.get_one(Case, link.candidate_case_id)
+    )
+
+
+def open_link(session: Session, link_id: int) -> DuplicateLink:
+    """The open link, locked for the dispatcher's decision; 404 or 409 otherwise."""
     link = session.get(DuplicateLink, link_id, with_for_update=True)
     if link is None:
         raise HTTPException(404, "no possible duplicate with that id")
     if link.status != OPEN:
         raise HTTPException(409, f"this possible duplicate is already {link.status}")
-    link.status, link.decided_at, link.decided_by = DISMISSED, utcnow(), staff.staff_id
-    return _out(
-        link, session.get_one(Case, link.case_id), session.get_one(Case, link.candidate_case_id)
-    )
+    return link

@@ -166,40 +166,58 @@ def merge_case(
 ) -> MergedOut | JSONResponse:
     """Merge the case into another (并单): only that one is worked, and both citizens follow it."""
     language = preferred_language(request.headers.get("accept-language"))
-    session = work.session
-    # Both rows locked, in one order, so two dispatchers' merges of one pair queue up.
-    rows = {
-        c.tracking_no: c
-        for c in session.scalars(
-            select(Case)
-            .where(Case.tracking_no.in_({tracking_no, body.into}))
-            .order_by(Case.id)
-            .with_for_update()
-        )
-    }
-    case, into = rows.get(tracking_no), rows.get(body.into)
-    if case is None:
-        raise HTTPException(404, "no case with that tracking number")
-    if into is None:
-        return _refused(
-            MergeRefused(
-                422,
-                "into",
-                "unknown_case",
-                InvalidValue("no case with that tracking number", "没有这个编号的诉求"),
-            ),
-            language,
-        )
-    refused = refusal(_side(work, case), _side(work, into))
-    if refused is not None:
-        return _refused(refused, language)
-    merge(work, case, into, staff)
+    try:
+        case, into = merge_numbers(work, tracking_no, body.into, staff)
+    except MergeFailed as failed:
+        if failed.refused is None:
+            raise HTTPException(404, "no case with that tracking number") from None
+        return _refused(failed.refused, language)
     return MergedOut(
         tracking_no=case.tracking_no,
         status=case.status,
         into=into.tracking_no,
         into_status=into.status,
     )
+
+
+class MergeFailed(Exception):
+    """The merge was not made: `refused` says why, or is None when the case does not exist."""
+
+    def __init__(self, refused: MergeRefused | None) -> None:
+        super().__init__(refused.reason.text("en") if refused else "no such case")
+        self.refused = refused
+
+
+def merge_numbers(work: Work, tracking_no: str, into_no: str, staff: Staff) -> tuple[Case, Case]:
+    """Merge case `tracking_no` into `into_no`, checked by `refusal`; raises MergeFailed."""
+    session = work.session
+    # Both rows locked, in one order, so two dispatchers' merges of one pair queue up.
+    rows = {
+        c.tracking_no: c
+        for c in session.scalars(
+            select(Case)
+            .where(Case.tracking_no.in_({tracking_no, into_no}))
+            .order_by(Case.id)
+            .with_for_update()
+        )
+    }
+    case, into = rows.get(tracking_no), rows.get(into_no)
+    if case is None:
+        raise MergeFailed(None)
+    if into is None:
+        raise MergeFailed(
+            MergeRefused(
+                422,
+                "into",
+                "unknown_case",
+                InvalidValue("no case with that tracking number", "没有这个编号的诉求"),
+            )
+        )
+    refused = refusal(_side(work, case), _side(work, into))
+    if refused is not None:
+        raise MergeFailed(refused)
+    merge(work, case, into, staff)
+    return case, into
 
 
 def _side(work: Work, case: Case) -> Side:

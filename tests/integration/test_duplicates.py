@@ -242,3 +242,47 @@ def test_a_citizen_writing_again_and_again_gets_a_few_links_per_case_not_one_per
         candidates = {older for case_no, older, _ in found if case_no == newer}
         # The earliest cases, the ones the dispatcher would merge into.
         assert candidates == set(sent[: min(3, sent.index(newer))])
+
+
+def test_the_dispatcher_merges_and_dismisses_from_the_page(intake: Stack) -> None:
+    first = submit_checked(intake, case(LAMP, "13700000061"))
+    again = submit_checked(intake, case(LAMP_AGAIN, "13700000061"))
+    other = submit_checked(intake, case(LAMP, "13700000062", kind="suggestion"))
+    different = submit_checked(intake, case(LAMP_AGAIN, "13700000062", kind="suggestion"))
+    links = {link["case"]["tracking_no"]: link["id"] for link in listed(intake)}
+    page = f"{intake.url('intake')}/staff/duplicates"
+    cookies = {"minqing_staff": DISPATCHER["Authorization"].removeprefix("Bearer ")}
+    with httpx.Client(cookies=cookies, timeout=30) as dispatcher:
+        shown = dispatcher.get(page)
+        assert shown.status_code == 200
+        assert again in shown.text
+        assert first in shown.text
+        # The matters, side by side; never the people who raised them.
+        assert "13700000061" not in shown.text
+        assert "王女士" not in shown.text
+
+        merged = dispatcher.post(f"{page}/{links[again]}/merge")
+        assert (merged.status_code, merged.headers["location"]) == (
+            303,
+            f"/staff/duplicates?merged={again}",
+        )
+        dismissed = dispatcher.post(f"{page}/{links[different]}/dismiss")
+        assert dismissed.status_code == 303
+        after = dispatcher.get(page).text
+        assert f"link-{links[again]}" not in after
+        assert f"link-{links[different]}" not in after
+        twice = dispatcher.post(f"{page}/{links[different]}/dismiss")
+        assert twice.status_code == 409
+    statuses = dict(
+        rows(
+            intake.database_url("intake"),
+            "SELECT tracking_no, status FROM cases "
+            f"WHERE tracking_no IN ('{again}', '{different}', '{other}')",
+        )
+    )
+    assert statuses == {again: "merged", different: "received", other: "received"}
+
+    operator = {"minqing_staff": staff_headers("operator")["Authorization"].removeprefix("Bearer ")}
+    assert httpx.get(page, cookies=operator).status_code == 403
+    assert httpx.post(f"{page}/{links[different]}/merge", cookies=operator).status_code == 403
+    assert httpx.get(page).status_code == 303
