@@ -31,6 +31,7 @@ _GLOBAL_VARIABLES = (
     "MINQING_IMAP_URL",
     "MINQING_IMAP_POLL_SECONDS",
     "MINQING_EMAIL_GATEWAY",
+    "MINQING_HTTP_WORKERS",
 )
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 # Connections each service keeps open to its database; see kernel.db.
@@ -99,6 +100,8 @@ class Settings:
     imap_url: str | None = field(default=None, repr=False)
     imap_poll_seconds: float = 30.0
     email_gateway: str = ""
+    # Processes serving a service's HTTP port (`serve --http-workers`); see kernel.workers.
+    http_workers: int = 1
 
     @property
     def embedded(self) -> bool:
@@ -152,6 +155,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         imap_url=env.get("MINQING_IMAP_URL") or None,
         imap_poll_seconds=_positive_int(env, "MINQING_IMAP_POLL_SECONDS", 30),
         email_gateway=env.get("MINQING_EMAIL_GATEWAY", f"file://{data_dir}/email-outbox.jsonl"),
+        http_workers=_positive_int(env, "MINQING_HTTP_WORKERS", 1),
     )
     if not embedded:
         _refuse_insecure_production(settings)
