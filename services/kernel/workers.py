@@ -90,6 +90,11 @@ def die_with_parent(parent_pid: int) -> None:
         raise SystemExit("the serve process that started this HTTP worker has gone")
 
 
+def fast_failures_after(previous: int, lived: float) -> int:
+    """The run of quick deaths after a child that `lived` seconds died; a long life resets it."""
+    return previous + 1 if lived < FAST_FAILURE_SECONDS else 0
+
+
 def next_backoff(fast_failures: int) -> float:
     """Seconds before restarting a child after its `fast_failures`-th quick death in a row."""
     return 0.0 if fast_failures == 0 else min(0.5 * 2 ** (fast_failures - 1), MAX_BACKOFF_SECONDS)
@@ -182,7 +187,7 @@ class HttpWorkers:
             return True
         self._reaped(child)
         lived = now - child.started
-        child.fast_failures = child.fast_failures + 1 if lived < FAST_FAILURE_SECONDS else 0
+        child.fast_failures = fast_failures_after(child.fast_failures, lived)
         if child.fast_failures >= MAX_FAST_FAILURES:
             self.gave_up = (
                 f"HTTP worker {child.number} of {self.service} died {child.fast_failures} times "
