@@ -6,8 +6,6 @@ import asyncio
 import gc
 import json
 import logging
-import os
-import shutil
 import signal
 import socket
 import sys
@@ -90,15 +88,10 @@ def serve(
         if settings.http_workers > 1
         else None
     )
-    try:
-        runtime.start()
-        _serve_http(build_app([runtime]), listener, workers)
-        runtime.stop_consuming()
-        runtime.stop()
-    finally:
-        if workers is not None:
-            # The shared metrics files die with the serve process that made them.
-            shutil.rmtree(os.environ[METRICS_DIR_VARIABLE], ignore_errors=True)
+    runtime.start()
+    _serve_http(build_app([runtime]), listener, workers)
+    runtime.stop_consuming()
+    runtime.stop()
     if workers is not None and workers.gave_up is not None:
         raise SystemExit(f"minqing: {workers.gave_up}")
 

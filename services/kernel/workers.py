@@ -13,9 +13,11 @@ imports prometheus_client only inside functions.
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -59,10 +61,12 @@ def requested_workers(argv: Sequence[str], environ: Mapping[str, str]) -> int:
 
 def share_metrics_between_workers(argv: Sequence[str], environ: MutableMapping[str, str]) -> None:
     """Give a multi-worker `serve` a fresh private metrics directory before prometheus_client
-    is imported: the client picks its storage at import. The children inherit it; the `serve`
-    process removes it when it stops. Nothing changes for any other command."""
+    is imported: the client picks its storage at import. The children inherit it; this process
+    removes it when it exits, after them. Nothing changes for any other command."""
     if requested_workers(argv, environ) > 1:
-        environ[METRICS_DIR_VARIABLE] = tempfile.mkdtemp(prefix="minqing-metrics-")
+        directory = tempfile.mkdtemp(prefix="minqing-metrics-")
+        environ[METRICS_DIR_VARIABLE] = directory
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
 
 
 def listen(host: str, port: int) -> socket.socket:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import socket
-import subprocess
 import sys
 import threading
 from pathlib import Path
 
 import pytest
 
+from services.__main__ import main
 from services.kernel import workers
 from services.kernel.config import ConfigError, load_settings
 from services.kernel.workers import (
@@ -20,8 +20,6 @@ from services.kernel.workers import (
     requested_workers,
     share_metrics_between_workers,
 )
-
-REPO = Path(__file__).resolve().parent.parent.parent
 
 
 @pytest.mark.parametrize(
@@ -67,16 +65,11 @@ def test_http_workers_setting_must_be_a_positive_whole_number(tmp_path: Path) ->
             load_settings({"MINQING_DATA_DIR": str(tmp_path), "MINQING_HTTP_WORKERS": bad})
 
 
-def test_the_command_refuses_a_worker_count_below_one() -> None:
-    refused = subprocess.run(
-        [sys.executable, "-m", "services", "serve", "intake", "--http-workers", "0"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert refused.returncode == 2
-    assert "--http-workers" in refused.stderr
+def test_the_command_refuses_a_worker_count_below_one(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as refused:
+        main(["serve", "intake", "--http-workers", "0"])
+    assert refused.value.code == 2
+    assert "--http-workers: not a positive whole number: '0'" in capsys.readouterr().err
 
 
 def test_quick_deaths_back_off_and_a_long_life_resets_the_count() -> None:
@@ -104,3 +97,11 @@ def test_the_supervisor_gives_up_on_children_that_keep_dying(
     assert supervisor.gave_up is not None
     assert f"died {MAX_FAST_FAILURES} times in a row" in supervisor.gave_up
     assert supervisor.pids() == []
+
+
+def test_a_second_server_on_the_same_port_fails_loudly() -> None:
+    # No SO_REUSEPORT: only the children of one `serve` share a port, never two servers.
+    with workers.listen("127.0.0.1", 0) as first:
+        port = first.getsockname()[1]
+        with pytest.raises(SystemExit, match=f"cannot listen on 127.0.0.1:{port}"):
+            workers.listen("127.0.0.1", port)
