@@ -255,9 +255,21 @@ class ServiceProcess:
     def is_ready(self) -> bool:
         self.check_alive()
         try:
-            return httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200
+            ready = httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200
         except httpx.HTTPError:
             return False
+        return ready and self.workers_serving()
+
+    def workers_serving(self) -> bool:
+        """Every extra HTTP worker serves (uvicorn logs its start), so no phase meets one still
+        starting up and no start-up counts as idle CPU."""
+        if self.http_workers == 1:
+            return True
+        children = child_pids(self.pid)
+        log = self.log_path.read_text(errors="replace")
+        return len(children) == self.http_workers - 1 and all(
+            f"Started server process [{pid}]" in log for pid in children
+        )
 
     def pids(self) -> list[int]:
         """The `serve` process and its HTTP workers."""
