@@ -5,20 +5,21 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from tests.support import Cluster, MinqingProcess, case_payload, running_services, wait_until
+from tests.support import MinqingProcess, case_payload, running_services, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -51,6 +52,20 @@ def serving_worker(process: MinqingProcess, previous: int | None = None) -> int:
 
     found: int = wait_until(started, timeout=20, interval=0.2)
     return found
+
+
+def consumers_per_queue(amqp_url: str, prefix: str) -> dict[str, int]:
+    """How many consumers each of a vhost's queues named `prefix`… has, by rabbitmqctl."""
+    vhost = urlsplit(amqp_url).path.lstrip("/")
+    listing = subprocess.run(
+        ["rabbitmqctl", "-q", "list_consumers", "--vhost", vhost, "--no-table-headers"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    queues = [line.split()[0] for line in listing.splitlines() if line.strip()]
+    return {queue: queues.count(queue) for queue in queues if queue.startswith(prefix)}
 
 
 def alive(pid: int) -> bool:
@@ -111,28 +126,49 @@ def wait_all_dispatched(url: str, receipts: list[dict[str, Any]], timeout: float
     wait_until(done, timeout=timeout, interval=0.2)
 
 
-@pytest.fixture
-def cluster(postgres_url: str, amqp_url: str, tmp_path: Path) -> Iterator[Cluster]:
+def test_two_processes_share_the_port_through_a_crash_and_a_stop(
+    postgres_url: str, amqp_url: str, tmp_path: Path
+) -> None:
+    # One scenario, so that the services start once: the whole file stays fast.
     serve_args = {"intake": TWO_WORKERS, "reporting": TWO_WORKERS}
     names = ("intake", "routing", "reporting")
-    with running_services(names, postgres_url, amqp_url, tmp_path, serve_args) as running:
-        yield running
+    with running_services(names, postgres_url, amqp_url, tmp_path, serve_args) as cluster:
+        intake, reporting = cluster.processes["intake"], cluster.processes["reporting"]
+        child = serving_worker(intake)
+        serving_worker(reporting)
+        directory = metrics_dir(child)
+        # The child answers HTTP only: each of intake's queues still has the parent's one consumer.
+        intake_queues = consumers_per_queue(amqp_url, "intake.")
+        assert intake_queues
+        assert set(intake_queues.values()) == {1}, intake_queues
+        both_answer_and_metrics_add_up(intake, reporting, child, directory, tmp_path)
+        restarted = a_killed_worker_is_restarted_and_nothing_is_lost(intake, child, tmp_path)
+
+        started = time.monotonic()
+        everyone = {"intake": [restarted], "reporting": children(reporting)}
+        for name, process in cluster.processes.items():
+            assert process.terminate(timeout=20) == 0, f"{name} did not stop cleanly"
+        assert time.monotonic() - started < 20
+        for name, pids in everyone.items():
+            assert pids, name
+            assert not any(alive(pid) for pid in pids), f"{name} left {pids} behind"
+        assert not directory.exists()
 
 
-def test_both_processes_answer_metrics_add_up_and_all_stop_cleanly(
-    cluster: Cluster, tmp_path: Path
+def both_answer_and_metrics_add_up(
+    intake: MinqingProcess,
+    reporting: MinqingProcess,
+    child: int,
+    directory: Path,
+    tmp_path: Path,
 ) -> None:
-    intake, reporting = cluster.processes["intake"], cluster.processes["reporting"]
     assert intake.process is not None
-    child = serving_worker(intake)
-    serving_worker(reporting)
     with ThreadPoolExecutor(8) as pool:
         receipts = list(pool.map(lambda _: submit(intake.url), range(SUBMISSIONS)))
     accepted = [r for r in receipts if r is not None]
     assert len(accepted) == SUBMISSIONS
 
     # Both processes answered some, and together exactly the submissions.
-    directory = metrics_dir(child)
     by_parent = submissions_answered_by(intake.process.pid, directory, tmp_path)
     by_child = submissions_answered_by(child, directory, tmp_path)
     assert by_parent > 0, (by_parent, by_child)
@@ -158,52 +194,35 @@ def test_both_processes_answer_metrics_add_up_and_all_stop_cleanly(
     for _ in range(6):
         assert counted()
 
-    started = time.monotonic()
-    everyone = {"intake": [child], "reporting": children(reporting)}
-    for name, process in cluster.processes.items():
-        assert process.terminate(timeout=20) == 0, f"{name} did not stop cleanly"
-    assert time.monotonic() - started < 20
-    for name, pids in everyone.items():
-        assert pids, name
-        assert not any(alive(pid) for pid in pids), f"{name} left {pids} behind"
-    assert not directory.exists()
 
+def a_killed_worker_is_restarted_and_nothing_is_lost(
+    intake: MinqingProcess, child: int, tmp_path: Path
+) -> int:
+    """kill -9 of the child while submissions go on; returns the new child's pid."""
+    receipts: list[dict[str, Any] | None] = []
+    stop = threading.Event()
 
-def test_a_killed_worker_is_restarted_and_nothing_accepted_is_lost(
-    postgres_url: str, amqp_url: str, tmp_path: Path
-) -> None:
-    names = ("intake", "routing")
-    serve_args = {"intake": TWO_WORKERS}
-    with running_services(names, postgres_url, amqp_url, tmp_path, serve_args) as running:
-        intake = running.processes["intake"]
-        child = serving_worker(intake)
-        receipts: list[dict[str, Any] | None] = []
-        stop = threading.Event()
+    def keep_submitting() -> None:
+        while not stop.wait(0.05):
+            receipts.append(submit(intake.url))
 
-        def keep_submitting() -> None:
-            while not stop.is_set():
-                receipts.append(submit(intake.url))
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(4):
+            pool.submit(keep_submitting)
+        wait_until(lambda: len(receipts) >= 10, timeout=20)
+        os.kill(child, signal.SIGKILL)
+        restarted = serving_worker(intake, previous=child)
+        settled = len(receipts)
+        wait_until(lambda: len(receipts) >= settled + 10, timeout=20)
+        stop.set()
 
-        with ThreadPoolExecutor(4) as pool:
-            for _ in range(4):
-                pool.submit(keep_submitting)
-            wait_until(lambda: len(receipts) >= 10, timeout=20)
-            os.kill(child, signal.SIGKILL)
-            restarted = serving_worker(intake, previous=child)
-            settled = len(receipts)
-            wait_until(lambda: len(receipts) >= settled + 10, timeout=20)
-            stop.set()
-
-        # The new worker serves: requests on fresh connections reach it too.
-        directory = metrics_dir(restarted)
-        wait_until(
-            lambda: (
-                submit(intake.url) and submissions_answered_by(restarted, directory, tmp_path) > 0
-            ),
-            timeout=20,
-        )
-        accepted = [r for r in receipts if r is not None]
-        assert len(accepted) >= len(receipts) - 4  # at most the requests in the killed one's hands
-        wait_all_dispatched(intake.url, accepted, timeout=30)
-        assert intake.terminate(timeout=20) == 0
-        assert not alive(restarted)
+    # The new worker serves: requests on fresh connections reach it too.
+    directory = metrics_dir(restarted)
+    wait_until(
+        lambda: submit(intake.url) and submissions_answered_by(restarted, directory, tmp_path) > 0,
+        timeout=20,
+    )
+    accepted = [r for r in receipts if r is not None]
+    assert len(accepted) >= len(receipts) - 4  # at most the requests in the killed one's hands
+    wait_all_dispatched(intake.url, accepted, timeout=30)
+    return restarted
