@@ -102,7 +102,9 @@ def _http_worker(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     from services.kernel import processes
 
-    processes.serve_http_worker(SPECS[args.service], load_settings(), args.fd, args.parent)
+    processes.serve_http_worker(
+        SPECS[args.service], load_settings(), args.fd, args.parent, args.worker
+    )
     return 0
 
 

@@ -96,10 +96,12 @@ def serve(
         raise SystemExit(f"minqing: {workers.gave_up}")
 
 
-def serve_http_worker(spec: ServiceSpec, settings: Settings, fd: int, parent_pid: int) -> None:
-    """One extra HTTP process of `serve --http-workers`, on the socket its parent listens on."""
+def serve_http_worker(
+    spec: ServiceSpec, settings: Settings, fd: int, parent_pid: int, number: int
+) -> None:
+    """Extra HTTP process `number` of `serve --http-workers`, on its parent's listening socket."""
     die_with_parent(parent_pid)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, http_worker=number)
     runtime = ServiceRuntime(spec, settings)
     runtime.start(http_only=True)
     _serve_http(build_app([runtime]), socket.socket(fileno=fd))

@@ -148,9 +148,17 @@ class JsonFormatter(logging.Formatter):
         return mask_pii(json.dumps(entry, ensure_ascii=False, default=str))
 
 
-def configure_logging(level: str = "INFO") -> None:
+def configure_logging(level: str = "INFO", **fields: object) -> None:
+    """JSON lines on stderr; `fields` go on every line (e.g. which HTTP worker wrote it)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    if fields:
+
+        def stamp(record: logging.LogRecord) -> bool:
+            record.__dict__.update(fields)
+            return True
+
+        handler.addFilter(stamp)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
