@@ -286,17 +286,17 @@ class ServiceProcess:
         return total
 
     def memory_kb(self, field_name: str) -> int:
-        """A field of /proc/<pid>/status in kB, e.g. VmRSS or VmHWM, added up over the
-        service's processes (0 once they have gone)."""
-        total = 0
+        """A field of /proc/<pid>/status in kB, e.g. VmRSS or VmHWM: the largest among the
+        service's processes, as the target is per process (0 once they have gone)."""
+        largest = 0
         for pid in self.pids():
             try:
                 status = Path(f"/proc/{pid}/status").read_text()
             except OSError:
                 continue
             match = re.search(rf"^{field_name}:\s+(\d+) kB", status, re.MULTILINE)
-            total += int(match[1]) if match else 0
-        return total
+            largest = max(largest, int(match[1]) if match else 0)
+        return largest
 
     def sample_memory(self) -> None:
         self.peak_rss_kb = max(self.peak_rss_kb, self.memory_kb("VmRSS"))
