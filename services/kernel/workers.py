@@ -218,4 +218,4 @@ class HttpWorkers:
 
     def _extra(self, child: _Child, **more: object) -> dict[str, object]:
         pid = child.process.pid if child.process is not None else None
-        return {"service": self.service, "worker": child.number, "pid": pid, **more}
+        return {"service": self.service, "http_worker": child.number, "pid": pid, **more}
