@@ -41,6 +41,8 @@ from kombu.entity import Exchange, Queue
 
 REPO = Path(__file__).resolve().parent.parent
 SERVICES = ("intake", "routing", "notify", "reporting")
+# Processes answering each service's port (`serve --http-workers`); the others get one.
+DEFAULT_HTTP_WORKERS = "intake=2,routing=2"
 RECEIPT = "case_received"
 DISPATCH = "case_dispatched"
 
@@ -158,6 +160,35 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
 
 
+def child_pids(pid: int) -> list[int]:
+    """The children of a process (a service's extra HTTP workers), from every thread's list."""
+    found: list[int] = []
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            found += [int(child) for child in children.read_text().split()]
+        except OSError:  # the thread has gone
+            continue
+    return found
+
+
+def parse_http_workers(raw: str) -> dict[str, int]:
+    """`intake=2,routing=2` as {service: processes}; a service not named gets one."""
+    counts = dict.fromkeys(SERVICES, 1)
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        name, _, count = item.partition("=")
+        if name not in counts or not count.isdigit() or int(count) < 1:
+            raise argparse.ArgumentTypeError(
+                f"expected SERVICE=N,... with SERVICE one of {', '.join(SERVICES)} and N >= 1, "
+                f"got {item!r}"
+            )
+        counts[name] = int(count)
+    return counts
+
+
+def describe_http_workers(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{name} {count}" for name, count in counts.items())
+
+
 def machine_busy_seconds() -> float:
     """CPU seconds the whole machine has spent busy since boot, from /proc/stat."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -169,8 +200,11 @@ def machine_busy_seconds() -> float:
 class ServiceProcess:
     """One `minqing serve <service>` subprocess with its log file."""
 
-    def __init__(self, name: str, env: Mapping[str, str], log_dir: Path) -> None:
+    def __init__(
+        self, name: str, env: Mapping[str, str], log_dir: Path, http_workers: int = 1
+    ) -> None:
         self.name = name
+        self.http_workers = http_workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_dir / f"{name}.log"
@@ -186,6 +220,8 @@ class ServiceProcess:
     def start(self) -> None:
         command = [sys.executable, "-m", "services", "serve", self.name]
         command += ["--host", "127.0.0.1", "--port", str(self.port)]
+        if self.http_workers > 1:
+            command += ["--http-workers", str(self.http_workers)]
         if self.name == "intake":
             # A port of its own for the mail receiver, so that a bench never fails for a
             # Minqing, a test or another bench already listening on the default one.
@@ -219,18 +255,48 @@ class ServiceProcess:
     def is_ready(self) -> bool:
         self.check_alive()
         try:
-            return httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200
+            ready = httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200
         except httpx.HTTPError:
             return False
+        return ready and self.workers_serving()
+
+    def workers_serving(self) -> bool:
+        """Every extra HTTP worker serves (uvicorn logs its start), so no phase meets one still
+        starting up and no start-up counts as idle CPU."""
+        if self.http_workers == 1:
+            return True
+        children = child_pids(self.pid)
+        log = self.log_path.read_text(errors="replace")
+        return len(children) == self.http_workers - 1 and all(
+            f"Started server process [{pid}]" in log for pid in children
+        )
+
+    def pids(self) -> list[int]:
+        """The `serve` process and its HTTP workers."""
+        return [self.pid, *child_pids(self.pid)]
+
+    def cpu_seconds(self) -> float:
+        """CPU time of the service's live processes so far."""
+        total = 0.0
+        for pid in self.pids():
+            try:
+                total += cpu_seconds(pid)
+            except OSError:
+                continue
+        return total
 
     def memory_kb(self, field_name: str) -> int:
-        """A field of /proc/<pid>/status in kB, e.g. VmRSS or VmHWM (0 once it has gone)."""
-        try:
-            status = Path(f"/proc/{self.pid}/status").read_text()
-        except OSError:
-            return 0
-        match = re.search(rf"^{field_name}:\s+(\d+) kB", status, re.MULTILINE)
-        return int(match[1]) if match else 0
+        """A field of /proc/<pid>/status in kB, e.g. VmRSS or VmHWM: the largest among the
+        service's processes, as the target is per process (0 once they have gone)."""
+        largest = 0
+        for pid in self.pids():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            match = re.search(rf"^{field_name}:\s+(\d+) kB", status, re.MULTILINE)
+            largest = max(largest, int(match[1]) if match else 0)
+        return largest
 
     def sample_memory(self) -> None:
         self.peak_rss_kb = max(self.peak_rss_kb, self.memory_kb("VmRSS"))
@@ -259,8 +325,12 @@ class ServiceProcess:
 class Fleet:
     """The four services, started together and stopped in reverse order."""
 
-    def __init__(self, env: Mapping[str, str], log_dir: Path) -> None:
-        self.services = {name: ServiceProcess(name, env, log_dir) for name in SERVICES}
+    def __init__(
+        self, env: Mapping[str, str], log_dir: Path, http_workers: Mapping[str, int]
+    ) -> None:
+        self.services = {
+            name: ServiceProcess(name, env, log_dir, http_workers.get(name, 1)) for name in SERVICES
+        }
         self.stop_codes: dict[str, int | None] = {}
 
     def __getitem__(self, name: str) -> ServiceProcess:
@@ -292,8 +362,10 @@ class Fleet:
 
 
 @contextmanager
-def running_fleet(env: Mapping[str, str], log_dir: Path) -> Iterator[Fleet]:
-    fleet = Fleet(env, log_dir)
+def running_fleet(
+    env: Mapping[str, str], log_dir: Path, http_workers: Mapping[str, int]
+) -> Iterator[Fleet]:
+    fleet = Fleet(env, log_dir, http_workers)
     try:
         fleet.start()
         yield fleet
@@ -806,7 +878,7 @@ class CpuSnapshot:
     def take(cls, fleet: Fleet) -> CpuSnapshot:
         return cls(
             at=time.monotonic(),
-            processes={s.name: cpu_seconds(s.pid) for s in fleet},
+            processes={s.name: s.cpu_seconds() for s in fleet},
             bench=cpu_seconds(os.getpid()),
             machine_busy=machine_busy_seconds(),
         )
@@ -1027,7 +1099,7 @@ def run(args: argparse.Namespace, stack: ExitStack, results: Results) -> None:
         MINQING_SMTP_PORT="off",
     )
     log("starting intake, routing, notify and reporting")
-    fleet = stack.enter_context(running_fleet(env, workdir))
+    fleet = stack.enter_context(running_fleet(env, workdir, args.http_workers))
     log("all four services are ready")
     try:
         asyncio.run(drive(args, fleet, outbox, results))
@@ -1098,7 +1170,12 @@ def _target_line(label: str, value: str, target: str, ok: bool) -> str:
 def report(args: argparse.Namespace, results: Results, broken: str | None) -> list[str]:
     headline = Headline.of(results)
     tail = results.tail
-    lines = ["", f"Minqing end-to-end benchmark, four services ({os.cpu_count()} CPUs)", ""]
+    lines = [
+        "",
+        f"Minqing end-to-end benchmark, four services ({os.cpu_count()} CPUs; "
+        f"HTTP workers {describe_http_workers(args.http_workers)})",
+        "",
+    ]
     for phase in results.phases.values():
         if not phase.submissions:
             continue
@@ -1221,6 +1298,17 @@ def broken_reason(results: Results) -> str | None:
     return "; ".join(problems) or None
 
 
+def add_http_workers_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--http-workers",
+        type=parse_http_workers,
+        default=parse_http_workers(DEFAULT_HTTP_WORKERS),
+        metavar="SERVICE=N,...",
+        help=f"processes answering each service's port, passed to `serve --http-workers` "
+        f"(default {DEFAULT_HTTP_WORKERS}; others 1)",
+    )
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="minqing bench", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -1236,6 +1324,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="how long after a phase's last submission every case may take to come out",
     )
     parser.add_argument("--keep", action="store_true", help="keep the work directory and logs")
+    add_http_workers_option(parser)
     parser.add_argument("--log-level", default="INFO", help="the services' MINQING_LOG_LEVEL")
     parser.add_argument(
         "--amqp-url",

@@ -1,9 +1,10 @@
 """Lifecycle transitions per second through routing's HTTP API, on PostgreSQL and RabbitMQ.
 
-`python bench/lifecycle.py [--orders N] [--concurrency C]` starts routing as a `minqing serve`
-process on a database and vhost of its own, inserts N dispatched work orders, and has one
-department's handler sign for each and add three progress notes (four transitions an order,
-each checked, audited and published through the outbox) with C requests in flight. The last
+`python bench/lifecycle.py [--orders N] [--concurrency C] [--http-workers W]` starts routing
+as a `minqing serve --http-workers W` process on a database and vhost of its own, inserts N
+dispatched work orders, and has one department's handler sign for each and add three progress
+notes (four transitions an order, each checked, audited and published through the outbox)
+with C requests in flight. The last
 line printed is machine-readable: `transitions_per_s=… p50_ms=… p99_ms=…`.
 """
 
@@ -130,12 +131,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--http-workers", type=int, default=2, help="routing's `serve --http-workers` (2)"
+    )
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory() as tmp,
         postgres_databases() as database_url,
         rabbitmq_vhost() as amqp_url,
-        running_services(("routing",), database_url, amqp_url, Path(tmp)) as cluster,
+        running_services(
+            ("routing",),
+            database_url,
+            amqp_url,
+            Path(tmp),
+            {"routing": ("--http-workers", str(args.http_workers))},
+        ) as cluster,
     ):
         ids = seed(database_url, args.orders)
         took, latencies = asyncio.run(drive(cluster.url("routing"), ids, args.concurrency))

@@ -233,7 +233,7 @@ def run(args: argparse.Namespace) -> Outcome:
         )
         key = issue_key(env)
         e2e.log("starting intake, routing, notify and reporting")
-        fleet = stack.enter_context(e2e.running_fleet(env, workdir))
+        fleet = stack.enter_context(e2e.running_fleet(env, workdir, args.http_workers))
         return asyncio.run(drive(args, fleet, outbox, key))
 
 
@@ -243,6 +243,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=20.0, help="how long POSTs are offered")
     parser.add_argument("--drain-timeout", type=float, default=120.0)
     parser.add_argument("--keep", action="store_true", help="keep the work directory and logs")
+    e2e.add_http_workers_option(parser)
     parser.add_argument("--amqp-url", default="amqp://guest:guest@127.0.0.1:5672")
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432")
     arguments = list(sys.argv[1:] if argv is None else argv)
@@ -266,7 +267,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     services = ", ".join(f"{name} {cores:.2f}" for name, cores in cpu.processes.items())
     lines = [
         "",
-        f"Minqing Open311 benchmark, four services ({os.cpu_count()} CPUs)",
+        f"Minqing Open311 benchmark, four services ({os.cpu_count()} CPUs; "
+        f"HTTP workers {e2e.describe_http_workers(args.http_workers)})",
         f"  POST requests.json at {args.rate:g}/s for {args.seconds:g}s: {outcome.offered} sent, "
         f"{outcome.cases} accepted, routed and notified",
         f"  POST p50/p95/p99 {outcome.post}   target p99 <= {target:g} ms: "

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
-import argparse
 import os
-import runpy
 import sys
-from collections.abc import Sequence
-from datetime import UTC, datetime
-from pathlib import Path
 
-from services import intake, notify, reporting, routing
-from services.kernel.config import (
+from services.kernel import workers
+
+# Before anything imports prometheus_client, which picks where metrics live when first imported.
+workers.share_metrics_between_workers(sys.argv[1:], os.environ)
+
+import argparse  # noqa: E402
+import runpy  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from services import intake, notify, reporting, routing  # noqa: E402
+from services.kernel.config import (  # noqa: E402
     DEFAULT_SMTP_PORT,
     SERVICE_NAMES,
     ConfigError,
     Settings,
     load_settings,
 )
-from services.kernel.runtime import DEFAULT_PORTS, ServiceSpec
-from services.routing import staff as routing_staff
-from services.routing.classifier import commands as routing_commands
+from services.kernel.runtime import DEFAULT_PORTS, ServiceSpec  # noqa: E402
+from services.routing import staff as routing_staff  # noqa: E402
+from services.routing.classifier import commands as routing_commands  # noqa: E402
 
 SPECS: dict[str, ServiceSpec] = {
     spec.name: spec for spec in (intake.SERVICE, routing.SERVICE, notify.SERVICE, reporting.SERVICE)
@@ -44,6 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="default: intake 8001 … reporting 8004")
     serve.add_argument(
         "--smtp-port", type=int, help=f"intake receives email here ({DEFAULT_SMTP_PORT})"
+    )
+    serve.add_argument(
+        "--http-workers",
+        type=_positive,
+        help="processes answering the HTTP port (1; MINQING_HTTP_WORKERS): this one, which also "
+        "runs the consumers, relay and jobs, plus N-1 that answer requests only",
     )
 
     migrate = commands.add_parser("migrate", help="bring the databases' schemas up to date")
@@ -77,6 +89,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive(raw: str) -> int:
+    if not raw.isdigit() or int(raw) < 1:
+        raise argparse.ArgumentTypeError(f"not a positive whole number: {raw!r}")
+    return int(raw)
+
+
+def _http_worker(argv: Sequence[str]) -> int:
+    """An extra HTTP process of `serve --http-workers`; its parent starts it, not people."""
+    parser = argparse.ArgumentParser(prog=f"minqing {workers.CHILD_COMMAND}")
+    parser.add_argument("service", choices=SERVICE_NAMES)
+    parser.add_argument("--fd", type=int, required=True, help="the inherited listening socket")
+    parser.add_argument("--parent", type=int, required=True, help="the serve process's pid")
+    parser.add_argument("--worker", type=int, required=True, help="its number, for the logs")
+    args = parser.parse_args(argv)
+    from services.kernel import processes
+
+    processes.serve_http_worker(
+        SPECS[args.service], load_settings(), args.fd, args.parent, args.worker
+    )
+    return 0
+
+
 def _timestamp(raw: str) -> datetime:
     try:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
@@ -103,6 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.argv = [str(BENCH_DIR / script), *flags]
         runpy.run_path(str(BENCH_DIR / script), run_name="__main__")
         return 0
+    if argv[:1] == [workers.CHILD_COMMAND]:
+        return _http_worker(argv[1:])
     args = build_parser().parse_args(argv)
     if getattr(args, "data_dir", None):
         os.environ["MINQING_DATA_DIR"] = args.data_dir
@@ -112,6 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.environ["MINQING_SMTP_PORT"] = str(args.smtp_port)
         os.environ.setdefault("MINQING_SMTP_PORT", str(DEFAULT_SMTP_PORT))
         os.environ.setdefault("MINQING_SMTP_HOST", args.host)
+    if getattr(args, "http_workers", None) is not None:
+        os.environ[workers.WORKERS_VARIABLE] = str(args.http_workers)
     try:
         settings = load_settings()
     except ConfigError as exc:

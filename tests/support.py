@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -200,9 +200,14 @@ class Cluster:
 
 @contextmanager
 def running_services(
-    names: Sequence[str], postgres_url: str, amqp_url: str, tmp_path: Path
+    names: Sequence[str],
+    postgres_url: str,
+    amqp_url: str,
+    tmp_path: Path,
+    serve_args: Mapping[str, Sequence[str]] | None = None,
 ) -> Iterator[Cluster]:
-    """`minqing serve` processes on a test's own vhost and databases, SMS to a file in tmp_path."""
+    """`minqing serve` processes on a test's own vhost and databases, SMS to a file in tmp_path;
+    `serve_args` adds flags to some services' command lines."""
     env = base_env(
         MINQING_BROKER_URL=amqp_url,
         MINQING_DATABASE_URL=postgres_url,
@@ -212,9 +217,8 @@ def running_services(
     processes = {}
     for name in names:
         port = free_port()
-        processes[name] = MinqingProcess(
-            ["serve", name, "--port", str(port)], env, port, tmp_path / f"{name}.log"
-        )
+        args = ["serve", name, "--port", str(port), *(serve_args or {}).get(name, ())]
+        processes[name] = MinqingProcess(args, env, port, tmp_path / f"{name}.log")
     cluster = Cluster(processes)
     try:
         cluster.start()

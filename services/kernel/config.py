@@ -32,6 +32,7 @@ _GLOBAL_VARIABLES = (
     "MINQING_IMAP_POLL_SECONDS",
     "MINQING_EMAIL_GATEWAY",
     "MINQING_DISPATCH_CONFIDENCE",
+    "MINQING_HTTP_WORKERS",
 )
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 # Connections each service keeps open to its database; see kernel.db.
@@ -103,6 +104,8 @@ class Settings:
     # The classifier's confidence at or above which routing dispatches a case by itself;
     # below it, the case waits for a dispatcher with the classifier's suggestions.
     dispatch_confidence: float = 0.6
+    # Processes serving a service's HTTP port (`serve --http-workers`); see kernel.workers.
+    http_workers: int = 1
 
     @property
     def embedded(self) -> bool:
@@ -157,6 +160,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         imap_poll_seconds=_positive_int(env, "MINQING_IMAP_POLL_SECONDS", 30),
         email_gateway=env.get("MINQING_EMAIL_GATEWAY", f"file://{data_dir}/email-outbox.jsonl"),
         dispatch_confidence=_fraction(env, "MINQING_DISPATCH_CONFIDENCE", 0.6),
+        http_workers=_positive_int(env, "MINQING_HTTP_WORKERS", 1),
     )
     if not embedded:
         _refuse_insecure_production(settings)

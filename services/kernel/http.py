@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,7 +28,7 @@ from services.kernel.language import (
     preferred_language,
 )
 from services.kernel.pages import STATIC_DIR
-from services.kernel.telemetry import HTTP_DURATION, HTTP_REQUESTS
+from services.kernel.telemetry import HTTP_DURATION, HTTP_REQUESTS, exposition
 from services.kernel.work import Work
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -133,7 +133,7 @@ def create_app(
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
 
     return app
 

@@ -7,6 +7,7 @@ import gc
 import json
 import logging
 import signal
+import socket
 import sys
 import threading
 import time
@@ -26,7 +27,8 @@ from services.kernel.config import Settings
 from services.kernel.http import HTTP_THREADS, create_app
 from services.kernel.outbox import replay
 from services.kernel.runtime import ServiceRuntime, ServiceSpec
-from services.kernel.telemetry import configure_logging
+from services.kernel.telemetry import MULTIPROCESS, configure_logging
+from services.kernel.workers import METRICS_DIR_VARIABLE, HttpWorkers, die_with_parent, listen
 
 log = logging.getLogger(__name__)
 
@@ -69,14 +71,40 @@ def build_app(runtimes: Sequence[ServiceRuntime]) -> FastAPI:
 def serve(
     spec: ServiceSpec, all_specs: Sequence[ServiceSpec], settings: Settings, host: str, port: int
 ) -> None:
-    """One service in this process, on a durable broker: `minqing serve <service>`."""
+    """One service on a durable broker: `minqing serve <service>`, with `settings.http_workers`
+    processes answering its HTTP port (this one and the children it supervises)."""
     configure_logging(settings.log_level)
+    if settings.http_workers > 1 and not MULTIPROCESS:
+        raise SystemExit(
+            f"--http-workers {settings.http_workers} needs {METRICS_DIR_VARIABLE} set before "
+            "the metrics were loaded: start it as the `minqing` command"
+        )
     migrate([spec], settings)
     runtime = ServiceRuntime(spec, settings)
     declare_topology(runtime.bus, all_specs)
+    listener = listen(host, port)
+    workers = (
+        HttpWorkers(spec.name, listener, settings.http_workers)
+        if settings.http_workers > 1
+        else None
+    )
     runtime.start()
-    _serve_http(build_app([runtime]), host, port)
+    _serve_http(build_app([runtime]), listener, workers)
     runtime.stop_consuming()
+    runtime.stop()
+    if workers is not None and workers.gave_up is not None:
+        raise SystemExit(f"minqing: {workers.gave_up}")
+
+
+def serve_http_worker(
+    spec: ServiceSpec, settings: Settings, fd: int, parent_pid: int, number: int
+) -> None:
+    """Extra HTTP process `number` of `serve --http-workers`, on its parent's listening socket."""
+    die_with_parent(parent_pid)
+    configure_logging(settings.log_level, http_worker=number)
+    runtime = ServiceRuntime(spec, settings)
+    runtime.start(http_only=True)
+    _serve_http(build_app([runtime]), socket.socket(fileno=fd))
     runtime.stop()
 
 
@@ -96,7 +124,7 @@ def up(specs: Sequence[ServiceSpec], settings: Settings, host: str, port: int) -
     if unclean_since is not None:
         _recover_lost_messages(runtimes, unclean_since)
     log.info("minqing is up", extra={"url": f"http://{host}:{port}"})
-    _serve_http(build_app(runtimes), host, port)
+    _serve_http(build_app(runtimes), listen(host, port))
     drained = _drain(runtimes)
     for runtime in runtimes:
         runtime.stop_consuming()
@@ -106,8 +134,9 @@ def up(specs: Sequence[ServiceSpec], settings: Settings, host: str, port: int) -
         marker.mark_clean()
 
 
-def _serve_http(app: FastAPI, host: str, port: int) -> None:
-    """Serve until SIGTERM or SIGINT; in-flight requests finish before this returns."""
+def _serve_http(app: FastAPI, listener: socket.socket, workers: HttpWorkers | None = None) -> None:
+    """Serve on `listener` until SIGTERM or SIGINT; in-flight requests finish before this
+    returns, and so do those of the `workers` serving beside this process."""
     # A request thread waiting for the GIL behind a consumer's batch would otherwise wait up to
     # 5 ms at every switch; 1 ms keeps intake's p99 within target at a small cost in throughput.
     sys.setswitchinterval(0.001)
@@ -119,8 +148,6 @@ def _serve_http(app: FastAPI, host: str, port: int) -> None:
     server = uvicorn.Server(
         uvicorn.Config(
             app,
-            host=host,
-            port=port,
             log_config=None,
             access_log=False,
             lifespan="off",
@@ -137,25 +164,31 @@ def _serve_http(app: FastAPI, host: str, port: int) -> None:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     # Uvicorn leaves signals alone off the main thread, so the shutdown order stays ours.
-    thread = threading.Thread(target=_run_loop, args=(server,), name="http", daemon=True)
+    thread = threading.Thread(target=_run_loop, args=(server, listener), name="http", daemon=True)
     thread.start()
+    if workers is not None:
+        workers.start(on_give_up=stop.set)
     while not stop.wait(0.5):
         if not thread.is_alive():
-            raise SystemExit(f"the HTTP server on {host}:{port} stopped (is the port taken?)")
+            raise SystemExit("the HTTP server stopped")
+    if workers is not None:
+        workers.stop()
     server.should_exit = True
+    if workers is not None:
+        workers.wait(DRAIN_TIMEOUT)
     thread.join()
 
 
-def _run_loop(server: uvicorn.Server) -> None:
+def _run_loop(server: uvicorn.Server, listener: socket.socket) -> None:
     # uvloop, and the httptools parser set in the config: the C event loop and parser cost a
     # request less CPU than asyncio's own loop and h11.
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(_serve(server))
+        runner.run(_serve(server, listener))
 
 
-async def _serve(server: uvicorn.Server) -> None:
+async def _serve(server: uvicorn.Server, listener: socket.socket) -> None:
     to_thread.current_default_thread_limiter().total_tokens = HTTP_THREADS
-    await server.serve()
+    await server.serve(sockets=[listener])
 
 
 def _drain(runtimes: Sequence[ServiceRuntime]) -> bool:

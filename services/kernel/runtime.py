@@ -13,6 +13,7 @@ from pathlib import Path
 
 from celery import Celery
 from fastapi import APIRouter
+from prometheus_client.registry import Collector
 from sqlalchemy import MetaData
 
 from services.kernel.bus import Bus
@@ -23,6 +24,7 @@ from services.kernel.events import Envelope
 from services.kernel.events.envelope import new_trace_id
 from services.kernel.outbox import OutboxRelay
 from services.kernel.tasks import CeleryBeat, CeleryWorker, create_celery
+from services.kernel.telemetry import register_collector
 from services.kernel.work import Recorded, Work
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,8 @@ class ServiceSpec:
     # Service-specific start-up: declare queues, register Celery tasks, add periodic jobs.
     setup: Callable[[ServiceRuntime], None] | None = None
     uses_celery: bool = False
+    # Custom Prometheus collectors for /metrics, made in every process serving the service's port.
+    collectors: Sequence[Callable[[ServiceRuntime], Collector]] = ()
 
 
 @dataclass
@@ -139,7 +143,19 @@ class ServiceRuntime:
     def on_stop(self, hook: Callable[[], None]) -> None:
         self._on_stop.append(hook)
 
-    def start(self) -> None:
+    def start(self, *, http_only: bool = False) -> None:
+        """Start the service's background work.
+
+        `http_only` is for the extra processes of `serve --http-workers`: they answer requests
+        and publish what those record through their own relay; the process that started them
+        runs the setup, consumers, Celery worker and periodic jobs, once for the service.
+        """
+        for make_collector in self.spec.collectors:
+            self.on_stop(register_collector(make_collector(self)))
+        if http_only:
+            self.relay.start()
+            log.info("service started, HTTP only", extra={"service": self.name})
+            return
         if self.spec.setup is not None:
             self.spec.setup(self)
         self.relay.start()

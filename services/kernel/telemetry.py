@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.registry import Collector
 
 # `_created` series double every counter's cardinality and nobody charts them.
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -43,11 +55,18 @@ HANDLER_DURATION = Histogram(
     ["service", "handler"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
-OUTBOX_BACKLOG = Gauge("minqing_outbox_backlog", "Recorded events not yet published", ["service"])
+# Every process of a service reads the same outbox table: the latest reading of a live one is it.
+OUTBOX_BACKLOG = Gauge(
+    "minqing_outbox_backlog",
+    "Recorded events not yet published",
+    ["service"],
+    multiprocess_mode="livemostrecent",
+)
 OUTBOX_OLDEST_AGE = Gauge(
     "minqing_outbox_oldest_unsent_age_seconds",
     "Age of the oldest recorded event not yet published",
     ["service"],
+    multiprocess_mode="livemostrecent",
 )
 HTTP_REQUESTS = Counter(
     "minqing_http_requests_total", "HTTP requests", ["service", "method", "route", "status"]
@@ -59,6 +78,37 @@ HTTP_DURATION = Histogram(
     buckets=(0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 TASKS = Counter("minqing_tasks_total", "Celery tasks run", ["task", "outcome"])
+
+# Several processes on one port (`serve --http-workers`) write their samples to files in this
+# directory, set before prometheus_client was first imported; /metrics then adds them all up.
+MULTIPROCESS = "PROMETHEUS_MULTIPROC_DIR" in os.environ
+
+
+def _exposed_registry() -> CollectorRegistry:
+    if not MULTIPROCESS:
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return registry
+
+
+_EXPOSED = _exposed_registry()
+
+
+def register_collector(collector: Collector) -> Callable[[], None]:
+    """Export a custom collector's metrics on /metrics; returns what unregisters it.
+
+    In multi-process mode the metrics above come from the shared files, and such a collector
+    (which reads the database when scraped) answers from whichever process serves the scrape.
+    """
+    _EXPOSED.register(collector)
+    return lambda: _EXPOSED.unregister(collector)
+
+
+def exposition() -> bytes:
+    """The text /metrics serves."""
+    return generate_latest(_EXPOSED)
+
 
 # Mainland mobile numbers, 18-digit resident ID numbers and email addresses.
 _ID_NUMBER = re.compile(r"(?<![0-9])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])(?![0-9])")
@@ -98,9 +148,17 @@ class JsonFormatter(logging.Formatter):
         return mask_pii(json.dumps(entry, ensure_ascii=False, default=str))
 
 
-def configure_logging(level: str = "INFO") -> None:
+def configure_logging(level: str = "INFO", **fields: object) -> None:
+    """JSON lines on stderr; `fields` go on every line (e.g. which HTTP worker wrote it)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    if fields:
+
+        def stamp(record: logging.LogRecord) -> bool:
+            record.__dict__.update(fields)
+            return True
+
+        handler.addFilter(stamp)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

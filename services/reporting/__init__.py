@@ -2,8 +2,6 @@
 
 from pathlib import Path
 
-from prometheus_client import REGISTRY
-
 from services.kernel.runtime import ServiceRuntime, ServiceSpec
 from services.reporting.api import routers
 from services.reporting.handlers import subscriptions
@@ -11,10 +9,8 @@ from services.reporting.metrics import CaseFiguresCollector
 from services.reporting.models import Base
 
 
-def _setup(runtime: ServiceRuntime) -> None:
-    collector = CaseFiguresCollector(runtime.database)
-    REGISTRY.register(collector)
-    runtime.on_stop(lambda: REGISTRY.unregister(collector))
+def _case_figures(runtime: ServiceRuntime) -> CaseFiguresCollector:
+    return CaseFiguresCollector(runtime.database)
 
 
 SERVICE = ServiceSpec(
@@ -23,5 +19,5 @@ SERVICE = ServiceSpec(
     migrations=Path(__file__).with_name("migrations"),
     subscriptions=subscriptions,
     routers=routers,
-    setup=_setup,
+    collectors=(_case_figures,),
 )
