@@ -5,7 +5,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from services.kernel.runtime import ServiceRuntime, ServiceSpec
-from services.routing import catalogue_api
+from services.routing import catalogue_api, catalogue_cache
 from services.routing.api import routers
 from services.routing.catalogue import (
     install_catalogue,
@@ -15,7 +15,7 @@ from services.routing.catalogue import (
 )
 from services.routing.classifier import api as classifier_api
 from services.routing.classifier.tasks import register_tasks as register_classifier_tasks
-from services.routing.handlers import catalogue_cache, subscriptions
+from services.routing.handlers import subscriptions
 from services.routing.inbound import DepartmentUpdates
 from services.routing.models import Base, Department
 from services.routing.tasks import register_tasks
@@ -30,7 +30,7 @@ def _setup(runtime: ServiceRuntime) -> None:
             work.session.flush()
         work.publish(published_catalogue(work.session))
         codes = list(work.session.scalars(select(Department.code)))
-    catalogue_cache.clear()
+    catalogue_cache.forget()
     with runtime.bus.connect() as connection:
         runtime.bus.declare(connection, [runtime.bus.department_queue(code) for code in codes])
     department_updates = DepartmentUpdates(runtime)

@@ -26,7 +26,7 @@ from services.kernel.http import field_errors
 from services.kernel.language import preferred_language
 from services.kernel.pages import Pages, page_language
 from services.kernel.workdays import local_date
-from services.routing import catalogue
+from services.routing import catalogue, catalogue_cache
 from services.routing.api import RoutingWork
 from services.routing.auth_api import login_url
 from services.routing.catalogue import CatalogueRefusal, DepartmentEntry, Liaison
@@ -37,7 +37,6 @@ from services.routing.dispatch import (
     TerritoryLevel,
     effective_rules,
 )
-from services.routing.handlers import catalogue_cache
 from services.routing.models import CatalogueChange, Department, DispatchRuleVersion
 from services.routing.models import Territory as TerritoryRow
 
@@ -198,7 +197,7 @@ def _republish(work: RoutingWork) -> None:
     """Tell intake the catalogue as it now stands; drop the cached rules once committed."""
     work.session.flush()
     work.publish(catalogue.published_catalogue(work.session))
-    work.after_commit(catalogue_cache.clear)
+    work.after_commit(catalogue_cache.forget)
 
 
 def _department_out(work: RoutingWork, department: Department, staff: Staff) -> DepartmentOut:

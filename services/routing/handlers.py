@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from dataclasses import dataclass
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from services.kernel.consumer import RetryLater, Subscriptions
 from services.kernel.events.contracts import (
     CaseMerged,
@@ -18,12 +11,11 @@ from services.kernel.events.contracts import (
 )
 from services.kernel.work import Work
 from services.kernel.workdays import local_date
-from services.routing.catalogue import read_rules
+from services.routing.catalogue_cache import current_catalogue
 from services.routing.classifier import dispatching as learned_dispatch
-from services.routing.dispatch import Rules, case_facts, decide, order_columns
+from services.routing.dispatch import case_facts, decide, order_columns
 from services.routing.lifecycle import AWAITING_CITIZEN, OPEN_STATES, RESOLVED
 from services.routing.major import major_alert
-from services.routing.models import Department
 from services.routing.work_orders import SYSTEM, Request, act, open_work_orders, orders_of_case
 
 subscriptions = Subscriptions("routing")
@@ -35,7 +27,7 @@ def dispatch_case(event: CaseSubmitted, work: Work) -> None:
     if event.answered_directly:
         open_work_orders(work, event, None, (), "answered directly")
         return
-    catalogue = catalogue_cache.get(work.session)
+    catalogue = current_catalogue(work.session)
     decision = decide(
         catalogue.rules,
         event.category,
@@ -58,46 +50,6 @@ def dispatch_case(event: CaseSubmitted, work: Work) -> None:
     )
     if decision.major:
         work.publish(major_alert(event, lead.id, decision), case_id=event.case_id)
-
-
-@dataclass(frozen=True)
-class Catalogue:
-    """What dispatching reads for every case: the rules and the departments' names."""
-
-    rules: Rules
-    department_names: dict[str, str]
-
-
-class CatalogueCache:
-    """The catalogue, read at most every `ttl` seconds rather than for every case."""
-
-    def __init__(self, ttl: float = 30.0) -> None:
-        self._ttl = ttl
-        self._catalogues: dict[str, tuple[float, Catalogue]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, session: Session) -> Catalogue:
-        key = str(session.get_bind().engine.url)
-        with self._lock:
-            cached = self._catalogues.get(key)
-            if cached is not None and time.monotonic() - cached[0] < self._ttl:
-                return cached[1]
-        catalogue = read_catalogue(session)
-        with self._lock:
-            self._catalogues[key] = (time.monotonic(), catalogue)
-        return catalogue
-
-    def clear(self) -> None:
-        with self._lock:
-            self._catalogues.clear()
-
-
-catalogue_cache = CatalogueCache()
-
-
-def read_catalogue(session: Session) -> Catalogue:
-    names = dict(session.execute(select(Department.code, Department.name)).tuples().all())
-    return Catalogue(read_rules(session), names)
 
 
 @subscriptions.subscribe(CaseMerged)

@@ -43,6 +43,7 @@ from services.kernel.events.contracts import (
 from services.kernel.work import Work
 from services.routing import deadlines, lifecycle
 from services.routing.catalogue import dispatch_refusal
+from services.routing.catalogue_cache import current_catalogue
 from services.routing.lifecycle import Move, Refused
 from services.routing.models import Department, WorkOrder, WorkOrderAudit
 
@@ -326,8 +327,7 @@ _PLAIN_EVENTS: dict[str, type[Event]] = {
 
 
 def _department_name(session: Session, code: str) -> str:
-    department = session.get(Department, code)
-    return department.name if department is not None else code
+    return current_catalogue(session).department_names.get(code, code)
 
 
 def _publish_assignment(work: Work, order: WorkOrder) -> None:
