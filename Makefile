@@ -16,7 +16,7 @@ run: $(BIN)/minqing
 
 test: $(BIN)/minqing
 	bash tests/system-packages.sh
-	$(BIN)/pytest -q -ra
+	$(BIN)/pytest -q -ra -n 2 --dist loadfile
 
 lint: $(BIN)/minqing
 	$(BIN)/ruff check .

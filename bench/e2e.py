@@ -408,8 +408,12 @@ class HttpPool:
     IDLE_LIMIT = 3.0  # below uvicorn's 5 s keep-alive timeout
     CONTENT_TYPE = "application/json"  # of every request body it sends
 
-    def __init__(self, url: str, size: int = HTTP_CONNECTIONS) -> None:
+    def __init__(
+        self, url: str, size: int = HTTP_CONNECTIONS, headers: Mapping[str, str] | None = None
+    ) -> None:
         authority = url.removeprefix("http://").rstrip("/")
+        # Sent with every request (a staff token, say), written once.
+        self._extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
         host, _, port = authority.partition(":")
         self._host, self._port = host, int(port or 80)
         self._authority = authority
@@ -491,7 +495,8 @@ class HttpPool:
     ) -> tuple[Reply, bool]:
         head = (
             f"{method} {path} HTTP/1.1\r\nHost: {self._authority}\r\n"
-            f"Content-Type: {self.CONTENT_TYPE}\r\nContent-Length: {len(body)}\r\n\r\n"
+            f"Content-Type: {self.CONTENT_TYPE}\r\nContent-Length: {len(body)}\r\n"
+            f"{self._extra}\r\n"
         )
         sent = time.monotonic()
         connection.writer.write(head.encode("ascii") + body)
