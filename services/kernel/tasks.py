@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from celery import Celery, Task, beat
+from celery.concurrency import thread
 from celery.platforms import EX_OK
 from celery.worker import state as worker_state
 
@@ -31,8 +33,36 @@ class MeasuredTask(Task):  # type: ignore[misc]
         return result
 
 
+class ServiceCelery(Celery):  # type: ignore[misc]
+    """A service's Celery app, whose tasks are its own.
+
+    Celery shares a task with every app of the process by default, keeping the function first
+    registered under each name: with several services (embedded) or runtimes (tests) in one
+    process, a task would run another's function.
+    """
+
+    def task(self, *args: Any, **opts: Any) -> Any:
+        opts.setdefault("shared", False)
+        return super().task(*args, **opts)
+
+
+class _AppThreads(thread.TaskPool):  # type: ignore[misc]
+    """Celery's thread pool, each of whose threads runs tasks through this worker's app.
+
+    A thread-pool worker looks a task up in Celery's current app, which is per thread and
+    otherwise the process's default app, where this service's tasks are not.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.executor.shutdown(wait=False)
+        self.executor: ThreadPoolExecutor = ThreadPoolExecutor(
+            max_workers=self.limit, initializer=self.app.set_current
+        )
+
+
 def create_celery(service: str, broker_url: str) -> Celery:
-    app = Celery(
+    app = ServiceCelery(
         f"minqing-{service}", broker=broker_url, task_cls=MeasuredTask, set_as_current=False
     )
     transport_options: dict[str, Any] = (
@@ -66,7 +96,7 @@ class CeleryWorker:
         app.finalize()
         self._worker = app.WorkController(
             app=app,
-            pool="threads",
+            pool_cls=_AppThreads,
             concurrency=concurrency,
             without_heartbeat=True,
             without_mingle=True,

@@ -239,7 +239,6 @@ def test_dispatch_fixes_the_promise_and_case_assigned_carries_it(
     assert events[str(major.case_id)]["deadline"] == urgent.deadline.isoformat()
 
 
-@pytest.mark.own_process
 def test_the_periodic_scan_runs_on_the_celery_worker(
     runtime: ServiceRuntime, running: list[ServiceRuntime]
 ) -> None:

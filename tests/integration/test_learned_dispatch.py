@@ -229,7 +229,6 @@ def add_decisions(runtime: ServiceRuntime, pairs: list[tuple[str, str]]) -> None
         )
 
 
-@pytest.mark.own_process
 def test_retraining_from_the_dispatchers_decisions(
     environment: Settings, running: list[ServiceRuntime], capsys: pytest.CaptureFixture[str]
 ) -> None:
