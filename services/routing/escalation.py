@@ -33,8 +33,6 @@ from services.routing.lifecycle import FINISHED_STATES
 from services.routing.models import Escalation, WorkOrder
 
 Action = Literal["urge", "supervise"]
-# States in which a work order's department owes nothing more: no reminder, urge or supervision.
-FINISHED_STATUSES = tuple(sorted(FINISHED_STATES))
 # Orders one claim takes in a transaction; a larger backlog is worked off in turns.
 CLAIM_BATCH = 500
 
@@ -105,7 +103,7 @@ def _claim(
             due,
             mark.is_(None),
             WorkOrder.paused_at.is_(None),
-            WorkOrder.status.not_in(FINISHED_STATUSES),
+            WorkOrder.status.not_in(FINISHED_STATES),
             *before_deadline,
         )
         .limit(CLAIM_BATCH)
@@ -120,7 +118,7 @@ def _claim(
                 WorkOrder.id.in_(wanted.scalar_subquery()),
                 mark.is_(None),
                 WorkOrder.paused_at.is_(None),
-                WorkOrder.status.not_in(FINISHED_STATUSES),
+                WorkOrder.status.not_in(FINISHED_STATES),
             )
             .values(values)
             .returning(*_CLOCK_COLUMNS)
@@ -207,7 +205,7 @@ def escalate_by_hand(
     ).first()
     if order is None:
         raise HTTPException(404, "no such work order")
-    if order.status in FINISHED_STATUSES:
+    if order.status in FINISHED_STATES:
         raise HTTPException(409, f"the work order is {order.status}: there is nothing to {action}")
     if order.department_code is None or order.due_at is None:
         raise HTTPException(409, f"the work order is {order.status}: no department handles it yet")

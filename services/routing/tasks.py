@@ -18,20 +18,15 @@ log = logging.getLogger(__name__)
 
 SCAN_DEADLINES = "routing.scan_deadlines"
 SCAN_EVERY_SECONDS = 60.0
-# The worker's thread pool runs a task through Celery's default app, which holds the function
-# first registered under its name in the process. The task therefore finds the runtime here when
-# it runs, so a process that makes routing's runtime again (tests do) scans the live one.
-_live: dict[str, ServiceRuntime] = {}
 
 
 def register_tasks(runtime: ServiceRuntime) -> None:
     assert runtime.celery is not None
-    _live["routing"] = runtime
 
+    # The service's own task (kernel.tasks.ServiceCelery): it may close over its runtime.
     @runtime.celery.task(name=SCAN_DEADLINES)  # type: ignore[untyped-decorator]
     def scan() -> None:
-        live = _live["routing"]
-        with live.work() as work:
+        with runtime.work() as work:
             result = scan_deadlines(work, utcnow())
         counts = dataclasses.asdict(result)
         if any(counts.values()):

@@ -11,17 +11,10 @@ RETRAIN = "routing.retrain_classifier"
 RETRAIN_EVERY_SECONDS = 3600
 log = logging.getLogger(__name__)
 
-# The routing runtime of this process. The worker's thread pool finds a task by name in
-# Celery's shared registry, where the first app to register a name wins; the task therefore
-# must not close over its runtime, or a second runtime in one process (tests) would run the
-# first one's. One routing runtime per process in production; the latest one in tests.
-_runtime: list[ServiceRuntime] = []
 
-
-def retrain_classifier() -> None:
+def retrain_classifier(runtime: ServiceRuntime) -> None:
     """Retrain if enough new decisions exist; one run at a time is plenty, and a second run
     straight after finds nothing new and returns."""
-    runtime = _runtime[-1]
     with runtime.work() as work:
         trained = retrain_if_due(work.session)
     if trained is not None:
@@ -33,6 +26,10 @@ def retrain_classifier() -> None:
 
 def register_tasks(runtime: ServiceRuntime) -> None:
     assert runtime.celery is not None
-    _runtime[:] = [runtime]
-    runtime.celery.task(name=RETRAIN)(retrain_classifier)
+
+    # The service's own task (kernel.tasks.ServiceCelery): it may close over its runtime.
+    @runtime.celery.task(name=RETRAIN)  # type: ignore[untyped-decorator]
+    def retrain() -> None:
+        retrain_classifier(runtime)
+
     runtime.schedule(RETRAIN, RETRAIN_EVERY_SECONDS)
