@@ -413,11 +413,17 @@ def open_links(session: Session, limit: int) -> list[DuplicateOut]:
 def dismiss_duplicate(link_id: int, work: IntakeWork, staff: Dispatcher) -> DuplicateOut:
     """The dispatcher judged the two cases different matters: the link is closed."""
     session = work.session
-    link = open_link(session, link_id)
-    link.status, link.decided_at, link.decided_by = DISMISSED, utcnow(), staff.staff_id
+    link = dismiss(session, link_id, staff)
     return _out(
         link, session.get_one(Case, link.case_id), session.get_one(Case, link.candidate_case_id)
     )
+
+
+def dismiss(session: Session, link_id: int, staff: Staff) -> DuplicateLink:
+    """Close the open link: the two are different matters (404 or 409 as open_link)."""
+    link = open_link(session, link_id)
+    link.status, link.decided_at, link.decided_by = DISMISSED, utcnow(), staff.staff_id
+    return link
 
 
 def open_link(session: Session, link_id: int) -> DuplicateLink:

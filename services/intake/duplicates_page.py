@@ -11,12 +11,11 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from services.intake.deps import IntakeWork
-from services.intake.duplicates import DISMISSED, open_link, open_links
+from services.intake.duplicates import dismiss, open_link, open_links
 from services.intake.merging import MergeFailed, merge_numbers
 from services.intake.models import Case
 from services.intake.staff_pages import local_time, pages, signed_in
 from services.kernel.auth import Staff
-from services.kernel.clock import utcnow
 from services.kernel.pages import page_language
 
 router = APIRouter(include_in_schema=False)
@@ -84,8 +83,7 @@ def dismiss_from_page(link_id: int, request: Request, work: IntakeWork) -> Respo
         return staff
     session = work.session
     try:
-        link = open_link(session, link_id)
+        dismiss(session, link_id, staff)
     except HTTPException as gone:
         return _page(request, session, staff, error=str(gone.detail), status_code=gone.status_code)
-    link.status, link.decided_at, link.decided_by = DISMISSED, utcnow(), staff.staff_id
     return RedirectResponse(f"{PAGE}?dismissed={link_id}", status_code=303)
