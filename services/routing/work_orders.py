@@ -108,6 +108,30 @@ def find_order(session: Session, order_id: uuid.UUID, who: Who, *, lock: bool = 
     return order
 
 
+def find_orders(
+    session: Session, order_ids: Sequence[uuid.UUID], who: Who
+) -> dict[uuid.UUID, WorkOrder]:
+    """Several orders `who` may see, locked in one query; any other is as good as absent (404).
+
+    Locking in id order means two batches naming the same orders never deadlock.
+    """
+    wanted = sorted(set(order_ids))
+    found = {
+        order.id: order
+        for order in session.scalars(
+            select(WorkOrder)
+            .where(WorkOrder.id.in_(wanted))
+            .order_by(WorkOrder.id)
+            .with_for_update()
+        )
+        if visible(order, who)
+    }
+    missing = [str(i) for i in wanted if i not in found]
+    if missing:
+        raise Refused(404, f"no work order {', '.join(missing)}")
+    return found
+
+
 def act(work: Work, order: WorkOrder, action: str, who: Who, request: Request) -> WorkOrder:
     """Move `order` by `action` or raise Refused having changed nothing."""
     move = lifecycle.decide(order.status, action, who.roles, request.reason)

@@ -28,7 +28,7 @@ from services.routing import lifecycle
 from services.routing.lifecycle import Refused
 from services.routing.models import WorkOrder, WorkOrderAudit
 from services.routing.work_orders import Request as ActionRequest
-from services.routing.work_orders import Who, act, find_order, staff_actor
+from services.routing.work_orders import Who, act, find_order, find_orders, staff_actor
 
 router = APIRouter(tags=["routing"])
 pages = Pages(Path(__file__).with_name("templates"))
@@ -227,6 +227,68 @@ def work_order_action(
     return order_out(order, staff_actor(staff), local_date(utcnow()))
 
 
+# A batch: as many actions as a handler selects at once (e.g. signing for a morning's orders),
+# or as a department's system sends, in one transaction.
+MAX_BATCH = 200
+
+
+class BatchActionIn(ActionIn):
+    order_id: uuid.UUID
+    action: str = Field(description="as in POST /api/v1/work-orders/{id}/{action}")
+
+
+class BatchIn(BaseModel):
+    actions: list[BatchActionIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class BatchOut(BaseModel):
+    orders: list[WorkOrderOut] = Field(description="each order after its action, in their order")
+
+
+def perform_batch(work: Work, staff: Staff, actions: list[BatchActionIn]) -> list[WorkOrderOut]:
+    """Every action in turn, or none: the first refusal names its action and rolls all back.
+
+    Returns each order as its action left it (an order may appear more than once).
+    """
+    who = staff_actor(staff)
+    today = local_date(utcnow())
+    try:
+        orders = find_orders(work.session, [a.order_id for a in actions], who)
+    except Refused as exc:
+        raise refusal(exc) from None
+    moved = []
+    for index, item in enumerate(actions):
+        try:
+            order = act(
+                work, orders[item.order_id], item.action.replace("-", "_"), who, item.as_request()
+            )
+        except Refused as exc:
+            raise HTTPException(
+                exc.status,
+                f"action {index} ({item.action} on {item.order_id}): {exc.message}; "
+                "nothing was changed",
+            ) from None
+        moved.append(order_out(order, who, today))
+    return moved
+
+
+@router.post(
+    "/api/v1/work-orders/actions",
+    response_model=BatchOut,
+    responses={
+        403: {"description": "an action is not for your role; nothing was changed"},
+        404: {"description": "an order is unknown (or another department's); nothing changed"},
+        409: {"description": "an order's state does not allow its action; nothing was changed"},
+        422: {"description": "a field an action needs is missing or wrong; nothing was changed"},
+    },
+)
+def work_order_actions(work: RoutingWork, staff: CurrentStaff, body: BatchIn) -> BatchOut:
+    """Several actions in one transaction, all or none: each is checked, audited and published
+    exactly as on its own. Actions on one order apply in the order given (sign-for, then
+    progress). The error of a refused batch says which action was refused and why."""
+    return BatchOut(orders=perform_batch(work, staff, body.actions))
+
+
 # Pages: the same queue and actions as forms; the token travels in the sign-in cookie.
 
 
@@ -247,7 +309,13 @@ def workbench_page(request: Request, work: RoutingWork) -> Response:
     who = staff_actor(staff)
     today = local_date(utcnow())
     orders = [order_out(o, who, today) for o in department_queue(work.session, who.department_code)]
-    context = {"staff": staff, "orders": orders, "error": request.query_params.get("error")}
+    context = {
+        "staff": staff,
+        "orders": orders,
+        # More than one order to sign for: the page offers to sign for them at once.
+        "signable": sum("sign-for" in o.actions for o in orders),
+        "error": request.query_params.get("error"),
+    }
     return pages.render(request, "workbench/index.html", context)
 
 
@@ -288,6 +356,27 @@ def work_order_form(
     except Refused as exc:
         return RedirectResponse(f"{back}?error={_quote(exc.message)}", status_code=303)
     return RedirectResponse(back, status_code=303)
+
+
+@router.post("/staff/workbench/sign-for", response_class=HTMLResponse, include_in_schema=False)
+def sign_for_selected(
+    request: Request,
+    work: RoutingWork,
+    order_id: Annotated[list[uuid.UUID], Form()] = [],  # noqa: B006 - FastAPI copies it
+) -> Response:
+    """The queue page's 批量签收: sign for every ticked order, or for none (with the refusal)."""
+    staff = signed_in(request, "/staff/workbench")
+    if not isinstance(staff, Staff):
+        return staff
+    if not order_id:
+        message = "tick the orders to sign for"
+        return RedirectResponse(f"/staff/workbench?error={_quote(message)}", status_code=303)
+    actions = [BatchActionIn(order_id=i, action="sign-for") for i in order_id]
+    try:
+        perform_batch(work, staff, actions)
+    except HTTPException as exc:
+        return RedirectResponse(f"/staff/workbench?error={_quote(exc.detail)}", status_code=303)
+    return RedirectResponse("/staff/workbench", status_code=303)
 
 
 def _quote(text: str) -> str:

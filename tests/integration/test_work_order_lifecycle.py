@@ -419,3 +419,69 @@ def test_a_dispatcher_cannot_push_a_functional_matter_down_to_a_village(site: Si
         assert snapshot(site, order.id) == before
         # The village may lead a matter that is its own.
         assert post(dispatcher, order.id, "dispatch", department_code="taoyuan").status_code == 200
+
+
+def batch(client: httpx.Client, *actions: dict[str, Any]) -> httpx.Response:
+    return client.post("/api/v1/work-orders/actions", json={"actions": list(actions)})
+
+
+def test_a_batch_moves_several_orders_at_once_or_none_of_them(site: Site) -> None:
+    first, second, third = (order_of(site, submit(site, SCHOOL)["tracking_no"]) for _ in range(3))
+    other = order_of(site, submit(site, "河道 排污：工厂夜里往河里排黑水")["tracking_no"])
+    assert other.department_code != "edu"
+    before = [snapshot(site, o.id) for o in (first, second, third)]
+    with site.client("routing", "h.edu") as edu:
+        # One refused action (the third order cannot be resolved before it is signed for)
+        # refuses the batch, says which action, and leaves every order as it was.
+        refused = batch(
+            edu,
+            {"order_id": str(first.id), "action": "sign-for"},
+            {"order_id": str(second.id), "action": "sign-for"},
+            {"order_id": str(third.id), "action": "resolve", "reply": "已办结"},
+        )
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["detail"].startswith(f"action 2 (resolve on {third.id})")
+        assert "nothing was changed" in refused.json()["detail"]
+        assert [snapshot(site, o.id) for o in (first, second, third)] == before
+        # Another department's order is as absent in a batch as on its own.
+        foreign = batch(
+            edu,
+            {"order_id": str(first.id), "action": "sign-for"},
+            {"order_id": str(other.id), "action": "sign-for"},
+        )
+        assert foreign.status_code == 404
+        assert str(other.id) in foreign.json()["detail"]
+        assert snapshot(site, first.id) == before[0]
+        # Field errors name the action's place in the batch.
+        invalid = batch(edu, {"order_id": "not-a-uuid", "action": "sign-for"})
+        assert invalid.status_code == 422
+        assert batch(edu).status_code == 422
+
+        done = batch(
+            edu,
+            {"order_id": str(first.id), "action": "sign-for"},
+            {"order_id": str(second.id), "action": "sign-for"},
+            {"order_id": str(first.id), "action": "progress", "reason": "已联系学校"},
+            {"order_id": str(third.id), "action": "sign-for"},
+        )
+        assert done.status_code == 200, done.text
+        statuses = [(o["id"], o["status"]) for o in done.json()["orders"]]
+        assert statuses == [
+            (str(first.id), "signed_for"),
+            (str(second.id), "signed_for"),
+            (str(first.id), "in_progress"),
+            (str(third.id), "signed_for"),
+        ]
+    with site.client("routing", "d.chen") as dispatcher:
+        assert (
+            batch(dispatcher, {"order_id": str(second.id), "action": "progress"}).status_code == 403
+        )
+    # Each action is audited and published as it would be on its own.
+    with site.database("routing") as database, database.session() as session:
+        trail = session.scalars(
+            select(WorkOrderAudit.action)
+            .where(WorkOrderAudit.work_order_id == first.id)
+            .order_by(WorkOrderAudit.id)
+        ).all()
+    assert trail[-2:] == ["sign_for", "progress"]
+    assert events_of(site, first.case_id)[-2:] == ["case.accepted", "case.progressed"]

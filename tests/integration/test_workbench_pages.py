@@ -119,3 +119,28 @@ def test_the_console_page_revisits_and_closes_a_resolved_order(site: Site) -> No
         dispatcher.post(f"/staff/work-orders/{order_id}/revisit", data=back)
         dispatcher.post(f"/staff/work-orders/{order_id}/close", data=back)
         assert status(site, order_id) == ("closed", "edu")
+
+
+def test_the_workbench_page_signs_for_the_ticked_orders_at_once(site: Site) -> None:
+    (_, first), (_, second), (_, third) = (school_order(site) for _ in range(3))
+    with signed_in(site, "h.edu") as handler:
+        page = handler.get("/staff/workbench").text
+        assert 'form="sign-selected"' in page
+        assert f'value="{first}"' in page
+        empty = handler.post("/staff/workbench/sign-for", data={})
+        assert "error=" in empty.headers["location"]
+        done = handler.post(
+            "/staff/workbench/sign-for", data={"order_id": [str(first), str(second)]}
+        )
+        assert done.status_code == 303
+        assert done.headers["location"] == "/staff/workbench"
+        assert status(site, first)[0] == status(site, second)[0] == "signed_for"
+        assert status(site, third)[0] == "dispatched"
+        # One order no longer waiting for a signature refuses the lot, and the page says why.
+        refused = handler.post(
+            "/staff/workbench/sign-for", data={"order_id": [str(first), str(third)]}
+        )
+        assert "error=" in refused.headers["location"]
+        assert status(site, third)[0] == "dispatched"
+        shown = handler.get(refused.headers["location"]).text
+        assert "nothing was changed" in shown
