@@ -15,14 +15,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, or_, select, tuple_, update
 from sqlalchemy.orm import Session, aliased
 
 from services.intake.deps import IntakeWork
 from services.intake.models import Case, DuplicateLink
 from services.intake.similarity import (
     Place,
-    bounding_box,
+    cells_within,
     normalise_address,
     same_place,
     text_similarity,
@@ -263,29 +263,28 @@ def _candidates_for(work: Work, cases: Sequence[Candidate]) -> list[Candidate]:
 
 
 def _same_place_shares(cases: Sequence[Candidate]) -> list[ColumnElement[bool]]:
-    """Conditions for a category's cases that `same_place` may accept: near one of the points,
-    or at one of the addresses once normalised (Case.address_key)."""
-    shares: list[ColumnElement[bool]] = []
-    keys: dict[str, set[str]] = {}
+    """Conditions for a category's cases that `same_place` may accept: in a grid cell near one
+    of the points, or at one of the addresses once normalised (Case.address_key).
+
+    Pairs in one `IN` each, so that the statement's shape is the same every sweep and is
+    compiled once, however many cases a sweep checks.
+    """
+    cells: set[tuple[str, str]] = set()
+    addresses: set[tuple[str, str]] = set()
     for case in cases:
         facts = case.facts
         if facts.category is None:
             continue
         if facts.place.point is not None:
-            south, north, west, east = bounding_box(*facts.place.point, NEAR_METRES)
-            shares.append(
-                and_(
-                    Case.category == facts.category,
-                    Case.lat.between(south, north),
-                    Case.lon.between(west, east),
-                )
-            )
+            near = cells_within(*facts.place.point, NEAR_METRES)
+            cells.update((facts.category, cell) for cell in near)
         if facts.place.address and (key := normalise_address(facts.place.address)):
-            keys.setdefault(facts.category, set()).add(key)
-    shares.extend(
-        and_(Case.category == category, Case.address_key.in_(sorted(found)))
-        for category, found in keys.items()
-    )
+            addresses.add((facts.category, key))
+    shares: list[ColumnElement[bool]] = []
+    if cells:
+        shares.append(tuple_(Case.category, Case.grid_cell).in_(sorted(cells)))
+    if addresses:
+        shares.append(tuple_(Case.category, Case.address_key).in_(sorted(addresses)))
     return shares
 
 

@@ -46,6 +46,8 @@ class Case(Base):
     address_key: Mapped[str | None] = mapped_column(String(500))
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
+    # similarity.grid_cell of (lat, lon): how duplicate detection finds the places near one.
+    grid_cell: Mapped[str | None] = mapped_column(String(40))
     contact_name: Mapped[str | None] = mapped_column(String(50))
     contact_phone: Mapped[str | None] = mapped_column(String(20))
     contact_email: Mapped[str | None] = mapped_column(String(254))
@@ -84,6 +86,7 @@ class Case(Base):
 # Duplicate detection reads a category's cases of one week, near a point or at one address.
 Index("ix_cases_category_submitted_at", Case.category, Case.submitted_at)
 Index("ix_cases_category_address_key", Case.category, Case.address_key)
+Index("ix_cases_category_grid_cell", Case.category, Case.grid_cell)
 # The few cases awaiting duplicate detection, found without reading the many that are not.
 Index(
     "ix_cases_awaiting_duplicate_check",

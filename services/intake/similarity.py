@@ -93,6 +93,25 @@ def bounding_box(lat: float, lon: float, within_m: float) -> tuple[float, float,
     return lat - dlat, lat + dlat, lon - dlon, lon + dlon
 
 
+# The side of a cell of the grid `grid_cell` lays over the map, in degrees (about 220 m of
+# latitude). A database finds the places near a point by their cells, with an index and a
+# statement whose shape never changes, where a box per point made a new statement every time.
+CELL_DEGREES = 0.002
+
+
+def grid_cell(lat: float, lon: float) -> str:
+    """The grid cell holding (lat, lon), e.g. `14999:60303`."""
+    return f"{math.floor(lat / CELL_DEGREES)}:{math.floor(lon / CELL_DEGREES)}"
+
+
+def cells_within(lat: float, lon: float, within_m: float) -> list[str]:
+    """Every grid cell holding a point `within_m` metres of (lat, lon) (and a few more)."""
+    south, north, west, east = bounding_box(lat, lon, within_m)
+    rows = range(math.floor(south / CELL_DEGREES), math.floor(north / CELL_DEGREES) + 1)
+    columns = range(math.floor(west / CELL_DEGREES), math.floor(east / CELL_DEGREES) + 1)
+    return [f"{row}:{column}" for row in rows for column in columns]
+
+
 def same_place(a: Place, b: Place, within_m: float) -> bool:
     """The same address once normalised, or map points at most `within_m` metres apart."""
     here, there = a.point, b.point

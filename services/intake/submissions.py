@@ -14,7 +14,7 @@ from services.intake import attachments, domain
 from services.intake.attachments import CheckedFile
 from services.intake.fingerprints import email_fingerprint, phone_fingerprint
 from services.intake.models import Case, TimelineEntry
-from services.intake.similarity import normalise_address
+from services.intake.similarity import grid_cell, normalise_address
 from services.intake.tracking import tracking_numbers
 from services.kernel.clock import utcnow
 from services.kernel.events.contracts import (
@@ -105,6 +105,9 @@ def record(work: Work, submission: Submission, secret_key: str, tracking_no: str
         contact = submission.contact
     first = submission.first_contact
     address = submission.location.address if submission.location else None
+    lat, lon = (
+        (submission.location.lat, submission.location.lon) if submission.location else (None, None)
+    )
     # Plain INSERTs rather than new ORM objects: this runs once per submission, on the request's
     # thread, and the ORM's bookkeeping for two new rows costs more than the inserts themselves.
     work.session.execute(
@@ -119,8 +122,9 @@ def record(work: Work, submission: Submission, secret_key: str, tracking_no: str
             "description": submission.description,
             "address": address,
             "address_key": normalise_address(address) if address else None,
-            "lat": submission.location.lat if submission.location else None,
-            "lon": submission.location.lon if submission.location else None,
+            "lat": lat,
+            "lon": lon,
+            "grid_cell": grid_cell(lat, lon) if lat is not None and lon is not None else None,
             "contact_name": contact.name,
             "contact_phone": contact.phone,
             "contact_email": contact.email,

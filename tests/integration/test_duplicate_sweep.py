@@ -13,7 +13,7 @@ from services.intake.duplicates import flag_new_cases
 from services.intake.models import Case, DuplicateLink
 from services.intake.submissions import Submission, accept
 from services.kernel.config import load_settings
-from services.kernel.events.contracts import Contact
+from services.kernel.events.contracts import Contact, Location
 from services.kernel.migrations import upgrade
 from services.kernel.runtime import ServiceRuntime
 
@@ -67,3 +67,35 @@ def test_a_backlog_larger_than_a_sweep_is_worked_off_in_turns(runtime: ServiceRu
         with runtime.work() as work:
             checked.append(flag_new_cases(work, limit=3))
     assert checked == [3, 3, 1]
+
+
+def test_a_sweep_finds_the_same_category_near_a_point_or_at_an_address(
+    runtime: ServiceRuntime,
+) -> None:
+    """Found through grid cells and address keys, on the embedded database as on PostgreSQL."""
+    key = runtime.settings.secret_key
+    drain = "城乡建设"
+    places = [
+        Location(lat=29.2000, lon=121.3000),
+        Location(lat=29.20155, lon=121.3000),  # about 170 m north: near
+        Location(lat=29.1950, lon=121.3000),  # about 560 m south: not near
+        Location(address="越溪乡王家村12号"),
+        Location(address="越溪乡 王家村 １２号"),
+    ]
+    texts = ["下水道堵了", "路面积水严重", "排水沟满了", "井盖丢了", "污水冒出来"]
+    for n, (text, place) in enumerate(zip(texts, places, strict=True)):
+        with runtime.work() as work:
+            contact = Contact(phone=f"1380000000{n}")
+            accept(work, Submission("web", "complaint", text, drain, place, contact), key)
+    with runtime.work() as work:
+        assert flag_new_cases(work) == 5
+    with runtime.database.session() as session:
+        linked = session.execute(
+            select(Case.description, DuplicateLink.reason)
+            .join(DuplicateLink, DuplicateLink.case_id == Case.id)
+            .order_by(Case.description)
+        ).all()
+    assert sorted(tuple(row) for row in linked) == [
+        ("污水冒出来", "same-place"),
+        ("路面积水严重", "same-place"),
+    ]

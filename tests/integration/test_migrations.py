@@ -14,7 +14,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, MetaData, Table, create_engine, select, text
 
 from services.__main__ import SPECS
-from services.intake.similarity import normalise_address
+from services.intake.similarity import grid_cell, normalise_address
 from services.kernel.config import Settings
 from services.kernel.migrations import upgrade
 from services.kernel.outbox import kernel_metadata
@@ -90,3 +90,43 @@ def test_cases_accepted_before_address_keys_get_theirs() -> None:
         finally:
             engine.dispose()
     assert [tuple(k) for k in keys] == [("MQ0", normalise_address("王家村 ３组")), ("MQ1", None)]
+
+
+@pytest.mark.integration
+def test_cases_with_a_map_point_before_grid_cells_get_theirs() -> None:
+    """0012 fills in the grid cell duplicate detection finds near places by."""
+    with postgres_databases() as template:
+        url = template.format(service="intake").replace("postgresql://", "postgresql+psycopg://")
+        engine = create_engine(url)
+        try:
+            with engine.begin() as connection:
+                migrate_intake_to(connection, "0011_address_key")
+                cases = Table("cases", MetaData(), autoload_with=connection)
+                now = datetime.now(UTC)
+                connection.execute(
+                    cases.insert(),
+                    [
+                        {
+                            "id": uuid.uuid4(),
+                            "tracking_no": f"MQ{n}",
+                            "access_code_hash": "x",
+                            "channel": "web",
+                            "kind": "complaint",
+                            "description": "路灯坏了",
+                            "lat": lat,
+                            "lon": lon,
+                            "status": "dispatched",
+                            "promised_date": now.date(),
+                            "submitted_at": now,
+                            "updated_at": now,
+                        }
+                        for n, (lat, lon) in enumerate([(29.3012, 121.4321), (None, None)])
+                    ],
+                )
+                migrate_intake_to(connection, "head")
+                cells = connection.execute(
+                    select(cases.c.tracking_no, text("grid_cell")).order_by(cases.c.tracking_no)
+                ).all()
+        finally:
+            engine.dispose()
+    assert [tuple(c) for c in cells] == [("MQ0", grid_cell(29.3012, 121.4321)), ("MQ1", None)]

@@ -12,7 +12,9 @@ from services.intake.similarity import (
     Place,
     bigrams,
     bounding_box,
+    cells_within,
     distance_m,
+    grid_cell,
     normalise_text,
     same_place,
     text_similarity,
@@ -119,3 +121,20 @@ def test_the_bounding_box_holds_every_point_within_the_radius(lat: float) -> Non
         assert west <= 120.0 + dlon * 0.999 <= east
     assert distance_m(lat, 120.0, north + 0.0001, 120.0) > NEAR_METRES
     assert distance_m(lat, 120.0, lat, east + 0.0001) > NEAR_METRES
+
+
+@pytest.mark.parametrize("lat", [0.0, 29.3, 45.7, 53.5])
+def test_every_point_within_the_radius_lies_in_one_of_the_cells_searched(lat: float) -> None:
+    lon = 121.4321
+    searched = set(cells_within(lat, lon, NEAR_METRES))
+    assert grid_cell(lat, lon) in searched
+    for bearing in range(0, 360, 10):
+        for share in (0.3, 0.7, 0.999):
+            metres = NEAR_METRES * share
+            dlat = math.degrees(metres * math.cos(math.radians(bearing)) / EARTH_RADIUS_M)
+            dlon = math.degrees(
+                metres * math.sin(math.radians(bearing)) / EARTH_RADIUS_M
+            ) / math.cos(math.radians(lat))
+            assert grid_cell(lat + dlat, lon + dlon) in searched
+    # A handful of cells, not a town's worth.
+    assert len(searched) <= 16
