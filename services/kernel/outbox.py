@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -104,13 +105,19 @@ def claim_processed(
 ) -> set[uuid.UUID]:
     """Mark events processed by `handler`; returns those that were not already (not redelivered)."""
     now = utcnow()
+    # One statement of one row's shape, given every row: SQLAlchemy sends them as multi-row
+    # VALUES and compiles the statement once, where `.values([...])` compiled anew per batch size.
     claimed = session.scalars(
-        upsert_insert(session.get_bind())(processed_events)
-        .values([{"handler": handler, "event_id": i, "processed_at": now} for i in event_ids])
-        .on_conflict_do_nothing()
-        .returning(processed_events.c.event_id)
+        _claim_statement(upsert_insert(session.get_bind())),
+        [{"handler": handler, "event_id": i, "processed_at": now} for i in event_ids],
     )
     return set(claimed)
+
+
+@functools.cache
+def _claim_statement(insert: Callable[..., Any]) -> Any:
+    """Built once per dialect (`insert` is the dialect's own)."""
+    return insert(processed_events).on_conflict_do_nothing().returning(processed_events.c.event_id)
 
 
 class OutboxRelay:
