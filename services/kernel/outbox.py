@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    bindparam,
     delete,
     func,
     insert,
@@ -120,6 +121,25 @@ def _claim_statement(insert: Callable[..., Any]) -> Any:
     return insert(processed_events).on_conflict_do_nothing().returning(processed_events.c.event_id)
 
 
+# The relay's claim on a batch of unsent events, built once: it runs after every commit.
+_CLAIM_UNSENT = (
+    update(outbox)
+    .where(
+        outbox.c.id.in_(
+            select(outbox.c.id)
+            .where(outbox.c.published_at.is_(None))
+            .order_by(outbox.c.id)
+            .limit(bindparam("batch_size"))
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+    )
+    .values(published_at=bindparam("published_at"))
+    .returning(outbox.c.id, outbox.c.event_id, outbox.c.exchange, outbox.c.routing_key)
+    .returning(outbox.c.body, outbox.c.event_type)
+)
+
+
 class OutboxRelay:
     """Publishes recorded events: kicked after each commit, and sweeping on a timer."""
 
@@ -205,22 +225,13 @@ class OutboxRelay:
         The batch is marked sent and published in one transaction that commits only once the
         broker has confirmed it: a failed publish rolls the marks back.
         """
-        unsent = (
-            select(outbox.c.id)
-            .where(outbox.c.published_at.is_(None))
-            .order_by(outbox.c.id)
-            .limit(self._batch_size)
-            .with_for_update(skip_locked=True)
-        )
-        claim = (
-            update(outbox)
-            .where(outbox.c.id.in_(unsent.scalar_subquery()))
-            .values(published_at=utcnow())
-            .returning(outbox.c.id, outbox.c.event_id, outbox.c.exchange, outbox.c.routing_key)
-            .returning(outbox.c.body, outbox.c.event_type)
-        )
         with self.database.unit_of_work() as uow:
-            rows = sorted(uow.session.execute(claim).all(), key=lambda row: row.id)
+            rows = sorted(
+                uow.session.execute(
+                    _CLAIM_UNSENT, {"published_at": utcnow(), "batch_size": self._batch_size}
+                ).all(),
+                key=lambda row: row.id,
+            )
             publisher.publish_all(
                 [
                     Outgoing(
