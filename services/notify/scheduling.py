@@ -34,32 +34,45 @@ def schedule(work: Work, message: Message) -> bool:
     """Add the new SMS with the status the policy gives it; True if it may be sent now."""
     settings = work.settings
     session = work.session
-    decided = policy.plan(
-        message.template,
-        now=message.created_at,
-        quiet=settings.quiet_hours,
-        cap=settings.sms_daily_cap,
-        tz=LOCAL_TZ,
-        opted_out=session.get(OptOut, message.recipient) is not None,
-        counted_on=lambda day: counted(session, message.recipient, day),
-    )
-    message.status = decided.status
-    message.not_before = decided.not_before
-    message.counted_on = decided.counted_on
+    # Without flushing: a batch's messages are inserted together at commit, and counted below.
+    with session.no_autoflush:
+        opted_out = session.get(OptOut, message.recipient) is not None
+        decided = policy.plan(
+            message.template,
+            now=message.created_at,
+            quiet=settings.quiet_hours,
+            cap=settings.sms_daily_cap,
+            tz=LOCAL_TZ,
+            opted_out=opted_out,
+            counted_on=lambda day: _counts(session, message.recipient, day)[0],
+        )
+        message.status = decided.status
+        message.not_before = decided.not_before
+        message.counted_on = decided.counted_on
+        if decided.counted_on is not None:
+            _counts(session, message.recipient, decided.counted_on)[0] += 1
     session.add(message)
     return decided.status == policy.QUEUED
 
 
-def counted(session: Session, recipient: str, day: date) -> int:
-    """Messages that go (or went) to `recipient` on the local `day`, this transaction's included."""
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Message)
-            .where(Message.recipient == recipient, Message.counted_on == day)
-        )
-        or 0
-    )
+# Where a transaction keeps each number's count for a day, read once and kept up to date.
+_COUNTS = "notify.counted"
+
+
+def _counts(session: Session, recipient: str, day: date) -> list[int]:
+    """The messages that go (or went) to `recipient` on the local `day`, as a mutable cell."""
+    known: dict[tuple[str, date], list[int]] = session.info.setdefault(_COUNTS, {})
+    key = (recipient, day)
+    if key not in known:
+        known[key] = [
+            session.scalar(
+                select(func.count())
+                .select_from(Message)
+                .where(Message.recipient == recipient, Message.counted_on == day)
+            )
+            or 0
+        ]
+    return known[key]
 
 
 def release_due(open_work: WorkOpener) -> list[str]:
