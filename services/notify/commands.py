@@ -25,8 +25,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def command(args: argparse.Namespace, spec: ServiceSpec, settings: Settings) -> int:
     runtime = ServiceRuntime(spec, settings)
-    # Its own relay publishes what the reply records; stopping it flushes the outbox.
-    runtime.relay.start()
+    # What the reply records is published by the running notify service's outbox relay, and
+    # an answer it queues is sent by its worker (embedded: its sweep of queued messages).
     try:
         with runtime.work() as work:
             take_reply(
@@ -39,6 +39,7 @@ def command(args: argparse.Namespace, spec: ServiceSpec, settings: Settings) -> 
                 ),
             )
     finally:
-        runtime.stop()
+        runtime.relay.database.dispose()
+        runtime.database.dispose()
     print("reply taken")
     return 0

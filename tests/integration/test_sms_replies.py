@@ -13,11 +13,12 @@ from sqlalchemy import select
 
 from services import intake, notify
 from services.intake.models import Case, Rating, TimelineEntry
-from services.intake.submissions import Receipt
+from services.intake.submissions import Receipt, Submission, accept
 from services.kernel.config import Settings
+from services.kernel.events.contracts import Contact
 from services.kernel.runtime import ServiceRuntime
 from services.notify.gateways import InboundSms
-from services.notify.models import CaseProgress, Message, OptOut
+from services.notify.models import CaseProgress, Message, OptOut, Reply
 from services.notify.replies import take_reply
 from tests.support import (
     MINQING,
@@ -214,3 +215,31 @@ def test_minqing_notify_reply_takes_an_sms_in_from_the_command_line(
     [answer] = sms_with(outbox, "status_reply")
     assert receipt.tracking_no in answer["text"]
     assert "正在分派" in answer["text"]
+
+
+def test_a_tip_off_reporter_asking_for_progress_is_answered_without_the_number_kept_in_clear(
+    settings: Settings, running: list[ServiceRuntime], tmp_path: Path
+) -> None:
+    outbox = tmp_path / "sms-outbox.jsonl"
+    intake_runtime, notify_runtime = services(settings, running)
+    reporter = "13912345670"
+    submission = Submission(
+        "web", "tip-off", "举报：河边的造纸厂半夜排污", None, None, Contact(phone=reporter)
+    )
+    with intake_runtime.work() as work:
+        receipt = accept(work, submission, settings.secret_key)
+    sms_with(outbox, "case_received")
+    wait_until(lambda: progress_of(notify_runtime, receipt) == "received", 20)
+
+    reply(notify_runtime, "进度", "mo-7", sender=reporter)
+
+    [answer] = sms_with(outbox, "status_reply")
+    assert answer["to"] == reporter
+    assert receipt.tracking_no in answer["text"]
+    with notify_runtime.database.session() as session:
+        kept = [
+            *session.scalars(select(Message.recipient)),
+            *session.scalars(select(Reply.recipient)),
+        ]
+    assert len(kept) == 3
+    assert all(recipient.startswith("sealed:") for recipient in kept)
