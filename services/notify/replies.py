@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from prometheus_client import Counter
 from sqlalchemy import delete, select
 
 from services.kernel.clock import utcnow
@@ -30,6 +31,11 @@ from services.notify.templates import RenderedMessage, format_date, render
 
 log = logging.getLogger(__name__)
 
+REPLIES = Counter(
+    "minqing_sms_replies_total",
+    "Citizens' SMS replies taken in, by what they meant",
+    ["meaning"],
+)
 _REPLIES = uuid.UUID("0f4bb4a4-8f55-4f0e-a3c7-5a8e3f4a9b12")
 _TRACKING_NO = re.compile(r"\d{8}-\d{6}")
 
@@ -95,6 +101,7 @@ def take_reply(work: Work, reply: InboundSms) -> None:
             received_at=reply.received_at,
         )
     )
+    work.after_commit(REPLIES.labels(meaning.kind).inc)
     signature = work.settings.sms_signature
     if meaning.kind == "opt-out":
         session.execute(delete(OptOut).where(OptOut.recipient.in_(forms)))

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 
+from prometheus_client import Counter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -27,6 +28,11 @@ from services.notify.templates import render
 RELEASE_BATCH = 1000
 # Tracking numbers a digest names before "…"; the digest must stay short.
 DIGEST_NAMES = 3
+SCHEDULED = Counter(
+    "minqing_sms_scheduled_total",
+    "New SMS by what the citizen's limits made of them: queued, held, capped, suppressed",
+    ["status"],
+)
 _DIGESTS = uuid.UUID("5b0c8f3e-2f7e-4a55-9a57-6f1c2c0e8d41")
 
 
@@ -52,6 +58,7 @@ def schedule(work: Work, message: Message) -> bool:
         if decided.counted_on is not None:
             _counts(session, message.recipient, decided.counted_on)[0] += 1
     session.add(message)
+    work.after_commit(SCHEDULED.labels(decided.status).inc)
     return decided.status == policy.QUEUED
 
 
