@@ -7,6 +7,9 @@ what the citizen is waiting for right now because they just acted (the receipt w
 tracking number and access code, the answer to their own SMS), and the major-matter alert to
 leaders, which exists to be read at once.
 
+The daily cap is the citizen's: notices to staff are never capped, since a digest would hide
+which work orders they concern.
+
 Essential messages reach a number even after it opted out: those without which the citizen
 cannot follow or save their own case (the receipt with the access code, the request for missing
 material that pauses the case, the answers to their own SMS, the confirmation of the opt-out
@@ -124,7 +127,7 @@ def plan(
         return Plan(SUPPRESSED, None, None)
     release = now if is_urgent(template) else release_time(now, quiet, tz)
     day = local_day(release, tz)
-    if not is_urgent(template) and counted_on(day) >= cap:
+    if not is_urgent(template) and template not in STAFF_TEMPLATES and counted_on(day) >= cap:
         return Plan(CAPPED, digest_time(day, quiet, tz), None)
     if release > now:
         return Plan(HELD, release, day)

@@ -75,8 +75,9 @@ def test_beyond_the_daily_cap_a_notice_waits_for_the_next_mornings_digest() -> N
     assert decided == policy.Plan(policy.CAPPED, local(8, day=2), None)
 
 
-def test_urgent_messages_are_never_capped() -> None:
+def test_urgent_messages_and_notices_to_staff_are_never_capped() -> None:
     assert planned("case_received", local(10), counted=80).status == policy.QUEUED
+    assert planned("work_order_arrived", local(10), counted=80).status == policy.QUEUED
 
 
 def test_an_opted_out_number_gets_only_essential_messages() -> None:
