@@ -15,7 +15,7 @@ from services.kernel.config import Settings
 from services.kernel.events.contracts import CaseSubmitted, Contact
 from services.kernel.runtime import ServiceRuntime
 from services.kernel.workdays import LOCAL_TZ
-from services.notify.models import Message
+from services.notify.models import Message, OptOut
 from services.notify.scheduling import release_due
 from tests.support import assigned, publish_envelopes, read_sms, wait_until
 
@@ -133,3 +133,39 @@ def test_beyond_the_daily_cap_notices_merge_into_one_digest_the_next_morning(
     )
     assert statuses(runtime)["case_dispatched"] == ["merged"] * 3
     assert [s["template"] for s in read_sms(outbox)].count("case_dispatched") == 0
+
+
+def test_a_held_notice_of_a_number_that_opted_out_meanwhile_is_never_sent(
+    settings: Settings,
+) -> None:
+    runtime = ServiceRuntime(notify.SERVICE, settings)
+    past = datetime.now(UTC) - timedelta(minutes=1)
+
+    def held(template: str) -> Message:
+        return Message(
+            id=uuid.uuid4(),
+            event_id=uuid.uuid4(),
+            recipient=PHONE,
+            template=template,
+            channel="sms",
+            tracking_no="20261201-000021",
+            text="x",
+            segments=1,
+            status="held",
+            created_at=past,
+            not_before=past,
+            counted_on=past.date(),
+        )
+
+    dispatched, material = held("case_dispatched"), held("material_requested")
+    try:
+        with runtime.work() as work:
+            work.session.add_all([dispatched, material, OptOut(recipient=PHONE, opted_out_at=past)])
+        # Two processes' release jobs, one after the other: the second finds nothing left.
+        assert release_due(runtime.work) == [str(material.id)]
+        assert release_due(runtime.work) == []
+        with runtime.database.session() as session:
+            assert session.get_one(Message, dispatched.id).status == "suppressed"
+            assert session.get_one(Message, material.id).status == "queued"
+    finally:
+        runtime.database.dispose()
