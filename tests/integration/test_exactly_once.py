@@ -156,7 +156,9 @@ def test_events_replayed_with_minqing_replay_send_nothing_twice(
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("replayed 1 events"), done.stdout
+    # The case's `case.submitted` at least, whatever else intake recorded since.
+    replayed = int(done.stdout.split()[1])
+    assert replayed >= 1, done.stdout
 
     [second] = accept_cases(intake_runtime, settings.secret_key, 1)
     wait_until(lambda: copies(outbox)[(second.tracking_no, "case_received")] == 1, 20)
