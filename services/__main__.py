@@ -25,6 +25,7 @@ from services.kernel.config import (  # noqa: E402
     load_settings,
 )
 from services.kernel.runtime import DEFAULT_PORTS, ServiceSpec  # noqa: E402
+from services.notify import commands as notify_commands  # noqa: E402
 from services.routing import staff as routing_staff  # noqa: E402
 from services.routing.classifier import commands as routing_commands  # noqa: E402
 
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     routing_staff.add_parser(commands)
     routing_commands.add_parser(commands)
+    notify_commands.add_parser(commands)
 
     commands.add_parser(
         "bench",
@@ -160,6 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return routing_staff.command(args, settings)
     if args.command == "routing":
         return routing_commands.command(args, settings)
+    if args.command == "notify":
+        return notify_commands.command(args, notify.SERVICE, settings)
 
     # Imported here so `minqing --help` stays fast and light.
     from services.kernel import processes

@@ -238,6 +238,9 @@ def base_env(**overrides: str) -> dict[str, str]:
             "MINQING_RATE_LIMIT_PER_PHONE": "off",
             # No SMTP receiver unless a test asks for one: tests may run side by side.
             "MINQING_SMTP_PORT": "off",
+            # Tests run at any hour and text one number often: no quiet hours, no daily cap.
+            "MINQING_QUIET_HOURS": "off",
+            "MINQING_SMS_DAILY_CAP": "1000000",
             **overrides,
         }
     )

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from services.intake import categories, domain
 from services.intake.models import Case, CatalogueCategory, Resolution, TimelineEntry
+from services.intake.ratings import CannotRate, rate
+from services.intake.supplements import supplement
 from services.kernel.consumer import RetryLater, Subscriptions
 from services.kernel.events.contracts import (
     CaseAssigned,
@@ -18,6 +20,7 @@ from services.kernel.events.contracts import (
     CasePendingDispatch,
     CaseResolved,
     CataloguePublished,
+    CitizenReplied,
 )
 from services.kernel.work import Work
 
@@ -145,3 +148,19 @@ def record_resolution(event: CaseResolved, work: Work) -> None:
     if domain.advances(case.status, RESOLVED):
         case.status = RESOLVED
         case.updated_at = event.resolved_at
+
+
+@subscriptions.subscribe(CitizenReplied)
+def take_sms_reply(event: CitizenReplied, work: Work) -> None:
+    """A citizen's SMS: a rating of the resolved case, else their message on its timeline."""
+    case = work.session.get(Case, event.case_id)
+    if case is None:
+        raise RetryLater(f"case {event.case_id} is not in intake's database")
+    if event.meaning == "rating" and event.rating is not None:
+        try:
+            rate(work, case, "sms", event.rating, None)
+            return
+        except CannotRate:
+            # Rated already, or reopened since: what they wrote is still kept, as a message.
+            pass
+    supplement(work, case, "sms", event.text)

@@ -6,6 +6,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -33,6 +34,8 @@ _GLOBAL_VARIABLES = (
     "MINQING_EMAIL_GATEWAY",
     "MINQING_DISPATCH_CONFIDENCE",
     "MINQING_HTTP_WORKERS",
+    "MINQING_QUIET_HOURS",
+    "MINQING_SMS_DAILY_CAP",
 )
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 # Connections each service keeps open to its database; see kernel.db.
@@ -106,6 +109,10 @@ class Settings:
     dispatch_confidence: float = 0.6
     # Processes serving a service's HTTP port (`serve --http-workers`); see kernel.workers.
     http_workers: int = 1
+    # Local hours (start, end) in which non-urgent SMS wait; None: no quiet hours.
+    quiet_hours: tuple[time, time] | None = (time(21), time(8))
+    # SMS per number and local day; beyond it, non-urgent messages merge into one digest.
+    sms_daily_cap: int = 50
 
     @property
     def embedded(self) -> bool:
@@ -161,6 +168,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         email_gateway=env.get("MINQING_EMAIL_GATEWAY", f"file://{data_dir}/email-outbox.jsonl"),
         dispatch_confidence=_fraction(env, "MINQING_DISPATCH_CONFIDENCE", 0.6),
         http_workers=_positive_int(env, "MINQING_HTTP_WORKERS", 1),
+        quiet_hours=_quiet_hours(env.get("MINQING_QUIET_HOURS", "21:00-08:00")),
+        sms_daily_cap=_positive_int(env, "MINQING_SMS_DAILY_CAP", 50),
     )
     if not embedded:
         _refuse_insecure_production(settings)
@@ -208,6 +217,21 @@ def _smtp_port(raw: str) -> int | None:
     if not raw.strip().isdigit() or not 0 < int(raw) < 65536:
         raise ConfigError(f"MINQING_SMTP_PORT: expected a port number or off, got {raw!r}")
     return int(raw)
+
+
+def _quiet_hours(raw: str) -> tuple[time, time] | None:
+    """`HH:MM-HH:MM` in local time (may cross midnight), or `off`."""
+    if raw.strip().lower() == "off":
+        return None
+    try:
+        start, end = (time.fromisoformat(part.strip()) for part in raw.split("-"))
+    except ValueError:
+        raise ConfigError(
+            f"MINQING_QUIET_HOURS: expected HH:MM-HH:MM or off, got {raw!r}"
+        ) from None
+    if start == end:
+        raise ConfigError(f"MINQING_QUIET_HOURS: start and end are the same, got {raw!r}")
+    return start, end
 
 
 def _mail_addresses(raw: str) -> tuple[str, ...]:

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from services.kernel.runtime import ServiceSpec
+from services.notify import progress  # noqa: F401  (registers its handler on `subscriptions`)
 from services.notify.handlers import subscriptions
 from services.notify.models import Base
 from services.notify.tasks import register_tasks

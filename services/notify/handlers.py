@@ -19,6 +19,7 @@ from services.kernel.events.contracts import (
 )
 from services.kernel.work import Work
 from services.notify.models import CaseContact, CaseMerge, EmailEnvelope, Message
+from services.notify.scheduling import schedule
 from services.notify.sealed import sms_address
 from services.notify.tasks import SEND_MESSAGES
 from services.notify.templates import (
@@ -125,8 +126,9 @@ def queue_sms(
         status="queued",
         created_at=utcnow(),
     )
-    work.session.add(record)
-    work.enqueue(SEND_MESSAGES, str(record.id))
+    # Quiet hours, the daily cap and opt-outs may hold it back (see policy).
+    if schedule(work, record):
+        work.enqueue(SEND_MESSAGES, str(record.id))
 
 
 def followers(work: Work, case_id: uuid.UUID) -> list[CaseContact]:

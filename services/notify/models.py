@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Integer, MetaData, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.kernel.db import NAMING_CONVENTION, UtcDateTime
@@ -33,7 +43,10 @@ class Message(Base):
     """One message to one recipient because of one event; never two for the same triple."""
 
     __tablename__ = "messages"
-    __table_args__ = (UniqueConstraint("event_id", "recipient", "template"),)
+    __table_args__ = (
+        UniqueConstraint("event_id", "recipient", "template"),
+        Index("ix_messages_recipient_counted_on", "recipient", "counted_on"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     event_id: Mapped[uuid.UUID] = mapped_column(Uuid)
@@ -51,6 +64,12 @@ class Message(Base):
     # For a tip-off's reporter: `recipient` holds a keyed digest, the address is sealed here
     # and opened only to hand the message to the gateway.
     sealed_recipient: Mapped[str | None] = mapped_column(Text)
+    # Held for the quiet hours or capped: not handed to the gateway before this moment.
+    not_before: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The local day the message counts on towards the number's daily cap; none if not sent.
+    counted_on: Mapped[date | None] = mapped_column(Date)
+    # For a capped message: the digest that carried it.
+    digest_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
 
 class CaseMerge(Base):
@@ -80,3 +99,40 @@ class EmailEnvelope(Base):
 
     # So that a message and its envelope added together are inserted in that order.
     message: Mapped[Message] = relationship()
+
+
+class OptOut(Base):
+    """A number that replied to opt out: it gets only essential messages (see policy)."""
+
+    __tablename__ = "opt_outs"
+
+    # As `messages.recipient` keeps it: the number, or a tip-off reporter's keyed digest.
+    recipient: Mapped[str] = mapped_column(String(254), primary_key=True)
+    opted_out_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CaseProgress(Base):
+    """Where each case stands, learned from events, to answer a citizen's "JD" and rating."""
+
+    __tablename__ = "case_progress"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    tracking_no: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(30))
+    department_name: Mapped[str | None] = mapped_column(String(100))
+    deadline: Mapped[date | None] = mapped_column(Date)
+    into_tracking_no: Mapped[str | None] = mapped_column(String(20))
+    # The moment of the event that set `status`; an older event arriving late changes nothing.
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Reply(Base):
+    """A citizen's SMS taken in, once: its id is derived from the gateway's reference."""
+
+    __tablename__ = "replies"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(254), index=True)
+    case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    meaning: Mapped[str] = mapped_column(String(20))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)

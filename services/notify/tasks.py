@@ -9,11 +9,13 @@ from datetime import timedelta
 from services.kernel.runtime import ServiceRuntime
 from services.notify.gateways import GatewayError, gateway_from_url
 from services.notify.gateways.email import email_gateway_from_url
+from services.notify.scheduling import release_due
 from services.notify.sending import STALE_AFTER, deliver, stale_message_ids
 
 SEND_MESSAGES = "notify.send_messages"
 # Messages per task when re-queueing: small enough that one retry repeats little.
 REQUEUE_CHUNK = 50
+RELEASE_SECONDS = 10
 
 
 def register_tasks(runtime: ServiceRuntime) -> None:
@@ -40,6 +42,13 @@ def register_tasks(runtime: ServiceRuntime) -> None:
     # second task for one still in flight is harmless, since sending is idempotent.
     requeue(timedelta(0))
     runtime.every(15, lambda: requeue(STALE_AFTER), "notify-requeue-stale")
+
+    def release() -> None:
+        for chunk in _chunks(release_due(runtime.work), REQUEUE_CHUNK):
+            send_messages.delay(*chunk)
+
+    # Messages held for the quiet hours or merged into a digest, sent when their time comes.
+    runtime.every(RELEASE_SECONDS, release, "notify-release-held")
 
 
 def _chunks(items: Sequence[str], size: int) -> list[Sequence[str]]:

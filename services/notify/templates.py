@@ -30,6 +30,18 @@ TEMPLATES = {
             "case_merged",
             "您的诉求{tracking_no}已并入{into_tracking_no}合并办理，可用原查询码查看进展。",
         ),
+        # Answers to the citizen's own SMS, and the day's overflow in one message (policy).
+        Template("status_reply", "您的诉求{tracking_no}{state}。", max_segments=2),
+        Template(
+            "opt_out_confirmed",
+            "您已退订诉求进展短信，补正材料等必要通知仍会发送。回复“订阅”可恢复。",
+        ),
+        Template("opt_in_confirmed", "您已恢复接收诉求进展短信，回复TD可退订。"),
+        Template(
+            "digest",
+            "昨日另有{count}条诉求通知未逐条发送，涉及{cases}，可凭编号和查询码查询进展。",
+            max_segments=2,
+        ),
     )
 }
 

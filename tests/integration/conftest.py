@@ -24,6 +24,9 @@ def settings(postgres_url: str, amqp_url: str, tmp_path: Path) -> Settings:
             "MINQING_SECRET_KEY": TEST_SECRET,
             "MINQING_DATA_DIR": str(tmp_path),
             "MINQING_SMS_GATEWAY": f"file://{tmp_path}/sms-outbox.jsonl",
+            # Tests run at any hour and text one number often: no quiet hours, no daily cap.
+            "MINQING_QUIET_HOURS": "off",
+            "MINQING_SMS_DAILY_CAP": "1000000",
         }
     )
     migrate(list(SPECS.values()), settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 
 import pytest
@@ -211,3 +212,28 @@ def test_known_environment_variables_include_global_and_per_service_names() -> N
         "MINQING_NOTIFY_DATABASE_URL",
         "MINQING_REPORTING_DATABASE_URL",
     } <= known
+
+
+def test_quiet_hours_and_daily_cap_default_and_are_read(tmp_path: Path) -> None:
+    defaults = load_settings({"MINQING_DATA_DIR": str(tmp_path)})
+    assert defaults.quiet_hours == (time(21), time(8))
+    assert defaults.sms_daily_cap == 50
+    read = load_settings(
+        {
+            "MINQING_DATA_DIR": str(tmp_path),
+            "MINQING_QUIET_HOURS": "22:30-07:00",
+            "MINQING_SMS_DAILY_CAP": "10",
+        }
+    )
+    assert read.quiet_hours == (time(22, 30), time(7))
+    assert read.sms_daily_cap == 10
+    assert (
+        load_settings({"MINQING_DATA_DIR": str(tmp_path), "MINQING_QUIET_HOURS": "off"}).quiet_hours
+        is None
+    )
+
+
+@pytest.mark.parametrize("raw", ["21-8", "21:00", "25:00-08:00", "08:00-08:00"])
+def test_malformed_quiet_hours_are_refused(tmp_path: Path, raw: str) -> None:
+    with pytest.raises(ConfigError, match="MINQING_QUIET_HOURS"):
+        load_settings({"MINQING_DATA_DIR": str(tmp_path), "MINQING_QUIET_HOURS": raw})

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from services.notify.replies import Progress, state_phrase
 from services.notify.sms import segments
 from services.notify.templates import TEMPLATES, format_date, render
 from services.routing.catalogue import load_catalogue
@@ -27,8 +28,29 @@ def longest_values() -> dict[str, str]:
         "access_code": "ZZZZZZ",
         "promised_date": longest_date(),
         "deadline": longest_date(),
-        "department": max((entry.name for entry in load_catalogue()), key=len),
+        "department": longest_department(),
+        "state": longest_state(),
+        # The digest names three cases and how many there were in all.
+        "count": "999",
+        "cases": "、".join(["20261231-999999"] * 3) + "等999件",
     }
+
+
+def longest_department() -> str:
+    return max((entry.name for entry in load_catalogue()), key=len)
+
+
+def longest_state() -> str:
+    """The longest answer to "JD": every status, with the longest department and date."""
+    statuses = ("received", "dispatched", "handling", "awaiting_citizen", "resolved", "rated")
+    statuses += ("closed", "answered", "merged", "unknown")
+    return max(
+        (
+            state_phrase(Progress(s, longest_department(), longest_date(), "20261231-999999"))
+            for s in statuses
+        ),
+        key=len,
+    )
 
 
 def variables(text: str) -> set[str]:

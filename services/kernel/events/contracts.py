@@ -403,3 +403,19 @@ class CaseUrged(EscalationFacts):
 @event("case.supervised", 1)
 class CaseSupervised(EscalationFacts):
     """A work order was put under supervision (督办): still overdue days later, or by hand."""
+
+
+@event("citizen.replied", 1)
+class CitizenReplied(Event):
+    """A citizen answered by SMS: a rating of their resolved case, or a message for the case.
+
+    Never carries the number; intake turns a rating into `case.rated` and a message into an
+    entry on the case's timeline.
+    """
+
+    case_id: uuid.UUID
+    tracking_no: str
+    meaning: Literal["rating", "message"]
+    rating: RatingValue | None = Field(description="for a rating: what the citizen chose")
+    text: str = Field(description="the reply as the citizen wrote it")
+    received_at: datetime

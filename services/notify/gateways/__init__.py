@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
@@ -19,6 +20,17 @@ class OutgoingSms:
     segments: int
     tracking_no: str | None
     template: str
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    """A citizen's SMS to us (MO), as a gateway received it."""
+
+    sender: str
+    text: str
+    received_at: datetime
+    # The gateway's own id of the SMS, when it gives one: the same SMS twice is taken once.
+    gateway_ref: str | None
 
 
 class GatewayError(Exception):

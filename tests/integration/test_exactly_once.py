@@ -1,0 +1,313 @@
+"""One message per (event, recipient, template), whatever happens on the way to the gateway.
+
+A redelivered event, a replayed one (`minqing replay`), a task run again, a gateway that took
+the message but answered with an error, and a worker killed (SIGKILL) in the middle of sending:
+each leaves exactly one copy in the gateway's outbox.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
+
+from services import intake, notify
+from services.kernel.clock import utcnow
+from services.kernel.config import Settings
+from services.kernel.events.contracts import CaseSubmitted, Contact
+from services.kernel.runtime import ServiceRuntime
+from services.kernel.telemetry import TASKS
+from services.notify.gateways import GatewayError, OutgoingSms
+from services.notify.gateways.file import FileGateway
+from services.notify.models import Message
+from services.notify.sending import deliver
+from services.notify.tasks import SEND_MESSAGES
+from tests.support import (
+    MINQING,
+    REPO,
+    accept_cases,
+    base_env,
+    free_port,
+    publish_envelopes,
+    read_sms,
+    wait_until,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def submitted(number: int) -> CaseSubmitted:
+    return CaseSubmitted(
+        case_id=uuid.uuid4(),
+        tracking_no=f"20261201-{number:06d}",
+        access_code="ABC234",
+        channel="web",
+        kind="complaint",
+        category=None,
+        description="路灯坏了",
+        location=None,
+        contact=Contact(phone=f"137{number:08d}"),
+        submitted_at=datetime.now(UTC),
+        promised_date=date(2026, 12, 16),
+    )
+
+
+def copies(outbox: Path) -> Counter[tuple[str, str]]:
+    """How many times each (tracking number, template) reached the gateway."""
+    return Counter((s["tracking_no"], s["template"]) for s in read_sms(outbox))
+
+
+def started(settings: Settings, running: list[ServiceRuntime], *specs: Any) -> list[ServiceRuntime]:
+    runtimes = [ServiceRuntime(spec, settings) for spec in specs]
+    for runtime in runtimes:
+        runtime.start()
+        running.append(runtime)
+    for runtime in runtimes:
+        assert runtime.wait_ready()
+    return runtimes
+
+
+def message_count(runtime: ServiceRuntime) -> int:
+    with runtime.database.session() as session:
+        return session.scalar(select(func.count()).select_from(Message)) or 0
+
+
+def test_the_database_refuses_a_second_message_for_the_same_event_recipient_and_template(
+    settings: Settings,
+) -> None:
+    runtime = ServiceRuntime(notify.SERVICE, settings)
+    event_id = uuid.uuid4()
+
+    def record() -> None:
+        with runtime.work() as work:
+            work.session.add(
+                Message(
+                    id=uuid.uuid4(),
+                    event_id=event_id,
+                    recipient="13700000001",
+                    template="case_received",
+                    channel="sms",
+                    text="x",
+                    segments=1,
+                    status="sent",
+                    created_at=utcnow(),
+                )
+            )
+
+    try:
+        record()
+        with pytest.raises(IntegrityError):
+            record()
+    finally:
+        runtime.database.dispose()
+
+
+def test_an_event_delivered_three_times_sends_one_message(
+    settings: Settings, running: list[ServiceRuntime], tmp_path: Path
+) -> None:
+    [runtime] = started(settings, running, notify.SERVICE)
+    envelope = submitted(1).envelope(producer="intake")
+    for _ in range(3):
+        publish_envelopes(settings.broker_url, [envelope])
+    # A later event on the same queue: once its message is out, the copies have been handled.
+    publish_envelopes(settings.broker_url, [submitted(2).envelope(producer="intake")])
+    outbox = tmp_path / "sms-outbox.jsonl"
+
+    wait_until(lambda: ("20261201-000002", "case_received") in copies(outbox), 20)
+    assert copies(outbox) == {
+        ("20261201-000001", "case_received"): 1,
+        ("20261201-000002", "case_received"): 1,
+    }
+    assert message_count(runtime) == 2
+
+
+def test_events_replayed_with_minqing_replay_send_nothing_twice(
+    settings: Settings,
+    running: list[ServiceRuntime],
+    tmp_path: Path,
+    postgres_url: str,
+    amqp_url: str,
+) -> None:
+    intake_runtime, notify_runtime = started(settings, running, intake.SERVICE, notify.SERVICE)
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    [first] = accept_cases(intake_runtime, settings.secret_key, 1)
+    outbox = tmp_path / "sms-outbox.jsonl"
+    wait_until(lambda: copies(outbox)[(first.tracking_no, "case_received")] == 1, 20)
+
+    env = base_env(
+        MINQING_BROKER_URL=amqp_url,
+        MINQING_DATABASE_URL=postgres_url,
+        MINQING_DATA_DIR=str(tmp_path),
+    )
+    done = subprocess.run(
+        [*MINQING, "replay", "--service", "intake", "--since", since.isoformat()],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    # The case's `case.submitted` at least, whatever else intake recorded since.
+    replayed = int(done.stdout.split()[1])
+    assert replayed >= 1, done.stdout
+
+    [second] = accept_cases(intake_runtime, settings.secret_key, 1)
+    wait_until(lambda: copies(outbox)[(second.tracking_no, "case_received")] == 1, 20)
+    assert copies(outbox) == {
+        (first.tracking_no, "case_received"): 1,
+        (second.tracking_no, "case_received"): 1,
+    }
+    assert message_count(notify_runtime) == 2
+
+
+def test_a_sending_task_run_again_sends_nothing_twice(
+    settings: Settings, running: list[ServiceRuntime], tmp_path: Path
+) -> None:
+    [runtime] = started(settings, running, notify.SERVICE)
+    publish_envelopes(settings.broker_url, [submitted(3).envelope(producer="intake")])
+    outbox = tmp_path / "sms-outbox.jsonl"
+    wait_until(lambda: len(read_sms(outbox)) == 1, 20)
+    with runtime.database.session() as session:
+        message_id = str(session.scalars(select(Message.id)).one())
+
+    before = TASKS.labels(SEND_MESSAGES, "ok")._value.get()
+    assert runtime.celery is not None
+    for _ in range(2):
+        runtime.celery.send_task(SEND_MESSAGES, args=(message_id,))
+    wait_until(lambda: TASKS.labels(SEND_MESSAGES, "ok")._value.get() - before >= 2, 20)
+
+    assert copies(outbox) == {("20261201-000003", "case_received"): 1}
+
+
+class TakesItThenFails:
+    """A gateway that hands the message on, then reports a timeout, as a carrier link may."""
+
+    def __init__(self, gateway: FileGateway) -> None:
+        self.gateway = gateway
+        self.calls = 0
+
+    def send(self, messages: Sequence[OutgoingSms]) -> None:
+        self.calls += 1
+        self.gateway.send(messages)
+        if self.calls == 1:
+            raise GatewayError("timed out waiting for the answer")
+
+
+def test_a_retry_after_the_gateway_took_the_message_but_answered_an_error_sends_one_copy(
+    settings: Settings, tmp_path: Path
+) -> None:
+    runtime = ServiceRuntime(notify.SERVICE, settings)
+    outbox = tmp_path / "sms-outbox.jsonl"
+    with runtime.work() as work:
+        message = Message(
+            id=uuid.uuid4(),
+            event_id=uuid.uuid4(),
+            recipient="13700000004",
+            template="case_received",
+            channel="sms",
+            tracking_no="20261201-000004",
+            text="【民情12345】您的诉求已受理",
+            segments=1,
+            status="queued",
+            created_at=utcnow(),
+        )
+        work.session.add(message)
+    # Each attempt as the task makes it: a fresh gateway object, as after a restart.
+    gateway = TakesItThenFails(FileGateway(outbox))
+    try:
+        with pytest.raises(GatewayError):
+            deliver(runtime.work, gateway, [message.id])
+        gateway.gateway = FileGateway(outbox)
+        deliver(runtime.work, gateway, [message.id])
+        with runtime.database.session() as session:
+            assert session.get_one(Message, message.id).status == "sent"
+    finally:
+        runtime.database.dispose()
+    assert gateway.calls == 2
+    assert copies(outbox) == {("20261201-000004", "case_received"): 1}
+
+
+# --- a worker killed in the middle of sending ----------------------------------------------
+
+BACKLOG = 200
+
+
+def written_but_unmarked(outbox: Path, runtime: ServiceRuntime) -> int:
+    """Messages the gateway holds whose sending was never committed: the kill's window."""
+    written = {s["id"] for s in read_sms(outbox)}
+    with runtime.database.session() as session:
+        queued = {
+            str(i) for i in session.scalars(select(Message.id).where(Message.status == "queued"))
+        }
+    return len(written & queued)
+
+
+def test_a_worker_killed_between_the_gateway_and_its_commit_leaves_one_copy_of_each_message(
+    settings: Settings, tmp_path: Path, postgres_url: str, amqp_url: str
+) -> None:
+    events = [submitted(100000 + n).envelope(producer="intake") for n in range(BACKLOG)]
+    publish_envelopes(settings.broker_url, events)
+    outbox = tmp_path / "sms-outbox.jsonl"
+    env = base_env(
+        MINQING_BROKER_URL=amqp_url,
+        MINQING_DATABASE_URL=postgres_url,
+        MINQING_DATA_DIR=str(tmp_path / "data"),
+        MINQING_SMS_GATEWAY=f"file://{outbox}",
+    )
+    reader = ServiceRuntime(notify.SERVICE, settings)
+    try:
+        # While this transaction holds the outbox, a sending task that has handed its messages
+        # to the gateway cannot record `message.sent` and commit: it is caught mid-send.
+        with reader.database.engine.connect() as blocker:
+            blocker.execute(text("LOCK TABLE outbox IN EXCLUSIVE MODE"))
+            worker = _serve_notify(env, tmp_path / "notify.log")
+            try:
+                wait_until(lambda: len(read_sms(outbox)) > 0, 120, interval=0.05)
+                worker.kill()
+                worker.wait(10)
+            finally:
+                if worker.poll() is None:
+                    worker.kill()
+                    worker.wait(10)
+            blocker.rollback()
+        caught = written_but_unmarked(outbox, reader)
+        assert caught > 0, "the gateway had the messages and their sending was not committed"
+
+        restarted = _serve_notify(env, tmp_path / "notify.log")
+        try:
+            wait_until(lambda: statuses(reader) == {"sent": BACKLOG}, 180, interval=0.2)
+        finally:
+            restarted.kill()
+            restarted.wait(10)
+    finally:
+        reader.database.dispose()
+    sent = read_sms(outbox)
+    assert len(sent) == BACKLOG
+    assert set(copies(outbox).values()) == {1}
+    assert {s["tracking_no"] for s in sent} == {e.data["tracking_no"] for e in events}
+
+
+def statuses(runtime: ServiceRuntime) -> dict[str, int]:
+    with runtime.database.session() as session:
+        rows = session.execute(select(Message.status, func.count()).group_by(Message.status))
+        return dict(rows.tuples().all())
+
+
+def _serve_notify(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            [*MINQING, "serve", "notify", "--port", str(free_port())],
+            env=env,
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
