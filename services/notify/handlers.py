@@ -18,8 +18,9 @@ from services.kernel.events.contracts import (
     EmailCaseOpened,
 )
 from services.kernel.work import Work
+from services.kernel.workdays import local_date
 from services.notify.models import CaseContact, CaseMerge, EmailEnvelope, Message
-from services.notify.scheduling import schedule
+from services.notify.scheduling import prefetch_limits, schedule
 from services.notify.sealed import sms_address
 from services.notify.tasks import SEND_MESSAGES
 from services.notify.templates import (
@@ -40,16 +41,23 @@ _FOLLOWERS = "notify.followers"
 def contacts_of(
     session: Session, events: Sequence[CaseSubmitted | CaseAssigned]
 ) -> list[CaseContact]:
-    """The batch's contacts, and the followers of its cases, in two queries for the batch."""
+    """The batch's contacts, the followers of its cases, and their numbers' limits (opt-outs,
+    today's counts): a few queries for the whole batch."""
     wanted = {e.case_id for e in events if isinstance(e, CaseAssigned)}
-    if not wanted:
-        return []
-    contacts = list(session.scalars(select(CaseContact).where(CaseContact.case_id.in_(wanted))))
-    found: dict[uuid.UUID, list[CaseContact]] = {case_id: [] for case_id in wanted}
-    for into_case_id, follower in session.execute(_followers_of(wanted)).tuples():
-        found[into_case_id].append(follower)
-    session.info[_FOLLOWERS] = found
-    return [*contacts, *(f for listed in found.values() for f in listed)]
+    contacts: list[CaseContact] = []
+    if wanted:
+        contacts = list(session.scalars(select(CaseContact).where(CaseContact.case_id.in_(wanted))))
+        found: dict[uuid.UUID, list[CaseContact]] = {case_id: [] for case_id in wanted}
+        for into_case_id, follower in session.execute(_followers_of(wanted)).tuples():
+            found[into_case_id].append(follower)
+        session.info[_FOLLOWERS] = found
+        contacts += [f for listed in found.values() for f in listed]
+    # Sealed reporters' numbers are left to `schedule`: their key needs the settings.
+    numbers = {c.phone for c in contacts if c.phone} | {
+        e.contact.phone for e in events if isinstance(e, CaseSubmitted) and e.contact.phone
+    }
+    prefetch_limits(session, numbers, local_date(utcnow()))
+    return contacts
 
 
 @subscriptions.subscribe(CaseSubmitted, CaseAssigned, preload=contacts_of)
