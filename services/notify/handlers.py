@@ -450,7 +450,7 @@ def tell_staff(
     name: str,
     **values: Value,
 ) -> None:
-    message = render(name, work.settings.sms_signature, "zh", **values)
+    message = render(name, work.settings.sms_signature, "zh", tracking_no=tracking_no, **values)
     sent: set[str] = set()
     for phone in phones:
         record_sms(work, Address(phone), message, case_id, tracking_no, skip=sent)

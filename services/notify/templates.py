@@ -82,8 +82,8 @@ TEMPLATES = {
         Template(
             "case_resolved",
             "您的诉求{tracking_no}已办结，答复见查询页面。请回复1满意、2基本满意、3不满意进行评价。",
-            "Case {tracking_no} is resolved; the answer is on the case page. Rate it by reply: "
-            "1 satisfied, 2 fairly satisfied, 3 dissatisfied.",
+            "Case {tracking_no} is resolved, see the answer on the case page. Rate it by reply: "
+            "1 satisfied, 2 fair, 3 dissatisfied.",
         ),
         Template(
             "case_revisited",

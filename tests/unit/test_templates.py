@@ -31,7 +31,7 @@ LONG_SIGNATURE = "【宁海12345】"
 # The longest signatures configuration accepts, in the characters that cost the most.
 LONGEST_SIGNATURE = {
     "zh": "【" + "县" * (SMS_SIGNATURE_MAX - 2) + "】",
-    "en": "[" * SMS_SIGNATURE_MAX,
+    "en": "[" * SMS_SIGNATURE_EN_MAX,
 }
 # Free text a person typed, as long as routing's forms allow (4000 characters).
 LONGEST_FREE_TEXT = "缺" * 4000
