@@ -152,10 +152,7 @@ def tell_citizens(work: Work, case_id: uuid.UUID, name: str, **values: Value) ->
 def queue_sms(
     work: Work, contact: CaseContact, message: RenderedMessage, *, skip: set[str] | None = None
 ) -> None:
-    """Record the message (once per event, recipient and template) and queue its sending.
-
-    Nothing for a contact without a phone, nor for a recipient in `skip`, which then gains it.
-    """
+    """Queue `message` for the case's contact; nothing for a contact without a phone."""
     address = sms_address(contact, work.settings.secret_key)
     if address is None:
         return
@@ -171,6 +168,10 @@ def record_sms(
     *,
     skip: set[str] | None = None,
 ) -> None:
+    """Record the message (once per event, recipient and template) and queue its sending.
+
+    Nothing for a recipient in `skip`, which then gains it.
+    """
     assert work.envelope is not None
     if skip is not None:
         if address.recipient in skip:
