@@ -347,8 +347,9 @@ def citizen_step_messages(event: CitizenStep, work: Work) -> None:
     elif isinstance(event, CaseExtensionRequested):
         remember_extension_reason(work, event)
     elif isinstance(event, CaseExtensionDecided):
+        reason = extension_reason(work, event)
+        # A refusal leaves the date the citizen was told in force: nothing to tell them.
         if event.approved:
-            reason = extension_reason(work, event)
             tell_citizens(
                 work,
                 case,
@@ -374,10 +375,15 @@ def remember_extension_reason(work: Work, event: CaseExtensionRequested) -> None
 
 
 def extension_reason(work: Work, event: CaseExtensionDecided) -> str:
-    """The department's reasons, as it gave them when asking; else the dispatcher's note."""
+    """The department's reasons, as it gave them when asking, else the dispatcher's note.
+
+    The request is decided, so its reasons are no longer kept.
+    """
     request = work.session.get(ExtensionRequest, event.work_order_id)
-    if request is not None and request.reason:
-        return request.reason
+    if request is not None:
+        work.session.delete(request)
+        if request.reason:
+            return request.reason
     return event.reason or ""
 
 

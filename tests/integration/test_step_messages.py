@@ -36,6 +36,7 @@ from services.kernel.events.contracts import (
     CatalogueContactsPublished,
     Contact,
     DepartmentContacts,
+    Kind,
     Language,
     LiaisonContact,
 )
@@ -86,7 +87,7 @@ def contacts_published() -> CatalogueContactsPublished:
 class Case:
     """One case's events, as intake and routing publish them."""
 
-    def __init__(self, number: int, kind: str = "complaint") -> None:
+    def __init__(self, number: int, kind: Kind = "complaint") -> None:
         self.case_id = uuid.uuid4()
         self.tracking_no = f"20261201-{number:06d}"
         self.work_order_id = uuid.uuid4()
@@ -105,7 +106,7 @@ class Case:
             tracking_no=self.tracking_no,
             access_code="ABC234",
             channel="web",
-            kind=self.kind,  # type: ignore[arg-type]
+            kind=self.kind,
             category=None,
             description="举报人李先生说：学校门口的校车每天超载",
             location=None,
@@ -126,7 +127,7 @@ class Case:
             department_name="县教育局" if code == "edu" else "县住建局",
             deadline=DEADLINE,
             matched_by="test",
-            kind=self.kind,  # type: ignore[arg-type]
+            kind=self.kind,
             category=None,
             description="举报人李先生说：学校门口的校车每天超载",
             address="越溪乡河头村",
@@ -179,7 +180,7 @@ class Case:
             co_department_codes=(),
             scope_level="society",
             priority="urgent",
-            kind=self.kind,  # type: ignore[arg-type]
+            kind=self.kind,
             category=None,
             description="举报人李先生说：学校门口的校车每天超载",
             address=None,
