@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -36,6 +37,9 @@ _GLOBAL_VARIABLES = (
     "MINQING_HTTP_WORKERS",
     "MINQING_QUIET_HOURS",
     "MINQING_SMS_DAILY_CAP",
+    "MINQING_SMS_SIGNATURE_EN",
+    "MINQING_NOTIFY_LEADERS",
+    "MINQING_NOTIFY_SUPERVISORS",
 )
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 # Connections each service keeps open to its database; see kernel.db.
@@ -46,6 +50,15 @@ DEFAULT_OPEN311_JURISDICTION = "minqing"
 # What `minqing up` and `minqing serve intake` receive mail on unless told otherwise.
 DEFAULT_SMTP_PORT = 2525
 DEFAULT_MAIL_ADDRESS = "12345@localhost"
+
+
+# Longest SMS signature accepted, brackets included: notify's templates fit one part with it.
+SMS_SIGNATURE_MAX = 12
+SMS_SIGNATURE_EN_MAX = 16
+# The English signature stays in the GSM-7 alphabet, or every English SMS would go out as UCS-2.
+_SIGNATURE_EN = re.compile(r"^[A-Za-z0-9 ()\[\].,&'-]+$")
+# A mainland mobile, or a landline with its area code.
+_PHONE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
 
 
 class ConfigError(ValueError):
@@ -113,6 +126,11 @@ class Settings:
     quiet_hours: tuple[time, time] | None = (time(21), time(8))
     # SMS per number and local day; beyond it, non-urgent messages merge into one digest.
     sms_daily_cap: int = 50
+    # English messages carry their own signature; leaders hear of major matters, supervisors of
+    # work orders due soon or overdue (the liaison officers come from the catalogue).
+    sms_signature_en: str = "[Minqing 12345]"
+    leader_phones: tuple[str, ...] = ()
+    supervisor_phones: tuple[str, ...] = ()
 
     @property
     def embedded(self) -> bool:
@@ -146,7 +164,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         database_urls=database_urls,
         data_dir=data_dir,
         sms_gateway=env.get("MINQING_SMS_GATEWAY", f"file://{data_dir}/sms-outbox.jsonl"),
-        sms_signature=env.get("MINQING_SMS_SIGNATURE", "【民情12345】"),
+        sms_signature=_signature(env, "MINQING_SMS_SIGNATURE", "【民情12345】"),
+        sms_signature_en=_signature(env, "MINQING_SMS_SIGNATURE_EN", "[Minqing 12345]"),
+        leader_phones=_phones(env, "MINQING_NOTIFY_LEADERS"),
+        supervisor_phones=_phones(env, "MINQING_NOTIFY_SUPERVISORS"),
         secret_key=env.get("MINQING_SECRET_KEY", "") or _embedded_secret(data_dir, embedded),
         log_level=env.get("MINQING_LOG_LEVEL", "INFO").upper(),
         outbox_retention_days=_positive_int(env, "MINQING_OUTBOX_RETENTION_DAYS", 7),
@@ -208,6 +229,26 @@ def _fraction(env: Mapping[str, str], name: str, default: float) -> float:
     if not 0 <= value <= 1:
         raise ConfigError(f"{name}: must be from 0 to 1, got {value}")
     return value
+
+
+def _signature(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, default)
+    english = name.endswith("_EN")
+    longest = SMS_SIGNATURE_EN_MAX if english else SMS_SIGNATURE_MAX
+    if not 0 < len(value) <= longest:
+        raise ConfigError(f"{name}: 1 to {longest} characters, got {len(value)}")
+    if english and not _SIGNATURE_EN.match(value):
+        raise ConfigError(f"{name}: only letters, digits, spaces and ()[].,&'- are allowed")
+    return value
+
+
+def _phones(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated phone numbers; an error names the position, never the number."""
+    listed = [p.strip() for p in env.get(name, "").split(",") if p.strip()]
+    for n, phone in enumerate(listed, 1):
+        if not _PHONE.match(phone):
+            raise ConfigError(f"{name}: number {n} is not a mobile or landline number")
+    return tuple(dict.fromkeys(listed))
 
 
 def _smtp_port(raw: str) -> int | None:

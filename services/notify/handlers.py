@@ -4,28 +4,61 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Select, select
+from pydantic import TypeAdapter
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from services.kernel.clock import utcnow
+from services.kernel.config import Settings
 from services.kernel.consumer import RetryLater, Subscriptions
 from services.kernel.events.contracts import (
+    LIAISON_CONTACTS,
+    CaseAccepted,
+    CaseAnswered,
     CaseAssigned,
+    CaseCoAssigned,
+    CaseDeadlineNear,
+    CaseExtensionDecided,
+    CaseExtensionRequested,
+    CaseMajorAlert,
+    CaseMaterialRequested,
     CaseMerged,
+    CaseOverdue,
+    CaseResolved,
+    CaseRevisited,
     CaseSubmitted,
+    CatalogueContactsPublished,
     EmailCaseOpened,
+    Language,
+    LiaisonContact,
 )
+from services.kernel.sealing import sealer_for
 from services.kernel.work import Work
 from services.kernel.workdays import local_date
-from services.notify.models import CaseContact, CaseMerge, EmailEnvelope, Message
+from services.notify.models import (
+    CaseContact,
+    CaseMerge,
+    Department,
+    EmailEnvelope,
+    ExtensionRequest,
+    LiaisonOfficer,
+    Message,
+)
 from services.notify.scheduling import prefetch_limits, schedule
-from services.notify.sealed import sms_address
+from services.notify.sealed import Address, sms_address
 from services.notify.tasks import SEND_MESSAGES
 from services.notify.templates import (
     EMAIL_ACKNOWLEDGEMENT,
+    KIND_LABELS,
+    NO_LEAD_YET,
+    ORDER_ROLE_LABELS,
+    PRIORITY_LABELS,
+    SCOPE_LABELS,
+    Bilingual,
     RenderedMessage,
+    Value,
     format_date,
     render,
     render_email,
@@ -62,34 +95,27 @@ def contacts_of(
 
 @subscriptions.subscribe(CaseSubmitted, CaseAssigned, preload=contacts_of)
 def citizen_messages(event: CaseSubmitted | CaseAssigned, work: Work) -> None:
-    signature = work.settings.sms_signature
     if isinstance(event, CaseSubmitted):
         contact = remember_contact(work, event)
-        message = render(
-            "case_received",
-            signature,
+        # A consultation answered on the call is closed already: no promise of an answer.
+        name = "case_answered_directly" if event.answered_directly else "case_received"
+        tell_citizen(
+            work,
+            contact,
+            name,
             tracking_no=event.tracking_no,
             access_code=event.access_code,
-            promised_date=format_date(event.promised_date),
+            promised_date=event.promised_date,
         )
-    else:
-        found = work.session.get(CaseContact, event.case_id)
-        if found is None:
-            raise RetryLater(f"case {event.case_id} not yet known to notify")
-        contact = found
-        message = render(
-            "case_dispatched",
-            signature,
-            tracking_no=event.tracking_no,
-            department=event.department_name,
-            deadline=format_date(event.deadline),
-        )
-        # The citizens of cases merged into this one hear of it too.
-        sent: set[str] = set()
-        for recipient in (contact, *followers(work, event.case_id)):
-            queue_sms(work, recipient, message, skip=sent)
         return
-    queue_sms(work, contact, message)
+    tell_citizens(
+        work,
+        event.case_id,
+        "case_dispatched",
+        tracking_no=event.tracking_no,
+        department=department_name(work, event.department_code, event.department_name),
+        deadline=event.deadline,
+    )
 
 
 def remember_contact(work: Work, event: CaseSubmitted) -> CaseContact:
@@ -100,24 +126,65 @@ def remember_contact(work: Work, event: CaseSubmitted) -> CaseContact:
         phone=event.contact.phone,
         email=event.contact.email,
         sealed_contact=event.sealed_contact,
+        language=event.language,
     )
     work.session.add(contact)
     return contact
 
 
+def signature_for(settings: Settings, language: str) -> str:
+    return settings.sms_signature_en if language == "en" else settings.sms_signature
+
+
+def tell_citizen(
+    work: Work, contact: CaseContact, name: str, *, skip: set[str] | None = None, **values: Value
+) -> None:
+    """Queue template `name` for one citizen, in the language they chose."""
+    language: Language = "en" if contact.language == "en" else "zh"
+    message = render(name, signature_for(work.settings, language), language, **values)
+    queue_sms(work, contact, message, skip=skip)
+
+
+def tell_citizens(work: Work, case_id: uuid.UUID, name: str, **values: Value) -> None:
+    """Queue template `name` for the case's citizen and the citizens of cases merged into it.
+
+    One event texts each number once, however many of the followed cases are theirs.
+    """
+    contact = work.session.get(CaseContact, case_id)
+    if contact is None:
+        raise RetryLater(f"case {case_id} not yet known to notify")
+    sent: set[str] = set()
+    for recipient in (contact, *followers(work, case_id)):
+        tell_citizen(work, recipient, name, skip=sent, **values)
+
+
 def queue_sms(
     work: Work, contact: CaseContact, message: RenderedMessage, *, skip: set[str] | None = None
 ) -> None:
+    """Queue `message` for the case's contact; nothing for a contact without a phone."""
+    address = sms_address(contact, work.settings.secret_key)
+    if address is None:
+        return
+    record_sms(work, address, message, contact.case_id, contact.tracking_no, skip=skip)
+
+
+def record_sms(
+    work: Work,
+    address: Address,
+    message: RenderedMessage,
+    case_id: uuid.UUID,
+    tracking_no: str,
+    *,
+    skip: set[str] | None = None,
+) -> None:
     """Record the message (once per event, recipient and template) and queue its sending.
 
-    Nothing for a contact without a phone, nor for a recipient in `skip`, which then gains it:
-    one event texts each number once, however many of its cases follow the event's case.
+    Nothing for a recipient in `skip`, which then gains it.
     """
     assert work.envelope is not None
-    address = sms_address(contact, work.settings.secret_key)
-    if address is None or (skip is not None and address.recipient in skip):
-        return
     if skip is not None:
+        if address.recipient in skip:
+            return
         skip.add(address.recipient)
     # The inbox runs this once per event; the unique constraint backs it up.
     record = Message(
@@ -127,8 +194,8 @@ def queue_sms(
         sealed_recipient=address.sealed,
         template=message.template,
         channel="sms",
-        case_id=contact.case_id,
-        tracking_no=contact.tracking_no,
+        case_id=case_id,
+        tracking_no=tracking_no,
         text=message.text,
         segments=message.segments,
         status="queued",
@@ -173,13 +240,14 @@ def merged_case_messages(event: CaseMerged, work: Work) -> None:
     )
     sent: set[str] = set()
     for joined in (contact, *followers(work, event.case_id)):
-        message = render(
+        tell_citizen(
+            work,
+            joined,
             "case_merged",
-            work.settings.sms_signature,
+            skip=sent,
             tracking_no=joined.tracking_no,
             into_tracking_no=event.into_tracking_no,
         )
-        queue_sms(work, joined, message, skip=sent)
     for merge in earlier:
         merge.into_case_id = event.into_case_id
     work.session.add(
@@ -246,3 +314,206 @@ def email_acknowledgement(event: EmailCaseOpened, work: Work) -> None:
         )
     )
     work.enqueue(SEND_MESSAGES, str(message.id))
+
+
+# Steps of a case's work order the citizen hears about; a co-handling department's steps are
+# the lead department's business, not the citizen's.
+CitizenStep = (
+    CaseAccepted
+    | CaseMaterialRequested
+    | CaseExtensionRequested
+    | CaseExtensionDecided
+    | CaseResolved
+    | CaseRevisited
+    | CaseAnswered
+)
+
+
+@subscriptions.subscribe(
+    CaseAccepted,
+    CaseMaterialRequested,
+    CaseExtensionRequested,
+    CaseExtensionDecided,
+    CaseResolved,
+    CaseRevisited,
+    CaseAnswered,
+)
+def citizen_step_messages(event: CitizenStep, work: Work) -> None:
+    if isinstance(event, CaseResolved):
+        tell_citizens(work, event.case_id, "case_resolved", tracking_no=event.tracking_no)
+        return
+    if event.order_role != "lead":
+        return
+    case, tracking_no = event.case_id, event.tracking_no
+    if isinstance(event, CaseAccepted):
+        department = department_name(work, event.department_code)
+        tell_citizens(work, case, "case_accepted", tracking_no=tracking_no, department=department)
+    elif isinstance(event, CaseMaterialRequested):
+        # The department lists everything missing at once: one message, never one per item.
+        missing = event.reason or ""
+        tell_citizens(
+            work, case, "case_material_requested", tracking_no=tracking_no, missing=missing
+        )
+    elif isinstance(event, CaseExtensionRequested):
+        remember_extension_reason(work, event)
+    elif isinstance(event, CaseExtensionDecided):
+        reason = extension_reason(work, event)
+        # A refusal leaves the date the citizen was told in force: nothing to tell them.
+        if event.approved:
+            tell_citizens(
+                work,
+                case,
+                "case_extended",
+                tracking_no=tracking_no,
+                deadline=event.deadline,
+                reason=reason,
+            )
+    elif isinstance(event, CaseRevisited):
+        tell_citizens(work, case, "case_revisited", tracking_no=tracking_no)
+    else:
+        tell_citizens(
+            work, case, "case_answered", tracking_no=tracking_no, answer=event.reason or ""
+        )
+
+
+def remember_extension_reason(work: Work, event: CaseExtensionRequested) -> None:
+    request = work.session.get(ExtensionRequest, event.work_order_id)
+    if request is None:
+        request = ExtensionRequest(work_order_id=event.work_order_id)
+        work.session.add(request)
+    request.reason = event.reason or ""
+
+
+def extension_reason(work: Work, event: CaseExtensionDecided) -> str:
+    """The department's reasons, as it gave them when asking, else the dispatcher's note.
+
+    The request is decided, so its reasons are no longer kept.
+    """
+    request = work.session.get(ExtensionRequest, event.work_order_id)
+    if request is not None:
+        work.session.delete(request)
+        if request.reason:
+            return request.reason
+    return event.reason or ""
+
+
+def department_name(work: Work, code: str | None, fallback: str | None = None) -> Bilingual:
+    """How messages name the department: as the catalogue names it in each language."""
+    department = work.session.get(Department, code) if code is not None else None
+    if department is None:
+        known = fallback or code or NO_LEAD_YET
+        return Bilingual(known, known)
+    return Bilingual(department.name, department.name_en)
+
+
+# Messages to staff: liaison officers, supervisors and leaders. Their bodies name the case by its
+# tracking number and kind only, never by its description or contact: a tip-off's reporter stays
+# unknown to the department the tip-off is about.
+
+
+@subscriptions.subscribe(CaseAssigned, CaseCoAssigned)
+def work_order_arrivals(event: CaseAssigned | CaseCoAssigned, work: Work) -> None:
+    """Tell the department's liaison officers that a work order waits to be signed for."""
+    role = "co" if isinstance(event, CaseCoAssigned) else "lead"
+    tell_staff(
+        work,
+        liaison_phones(work, event.department_code),
+        event.case_id,
+        event.tracking_no,
+        "work_order_arrived",
+        department=department_name(work, event.department_code).zh,
+        order_role=ORDER_ROLE_LABELS[role],
+        kind=KIND_LABELS[event.kind],
+        deadline=event.deadline,
+    )
+
+
+@subscriptions.subscribe(CaseDeadlineNear, CaseOverdue)
+def deadline_warnings(event: CaseDeadlineNear | CaseOverdue, work: Work) -> None:
+    """Warn the department's liaison officers and the supervisors of a work order's deadline."""
+    overdue = isinstance(event, CaseOverdue)
+    tell_staff(
+        work,
+        [*liaison_phones(work, event.department_code), *work.settings.supervisor_phones],
+        event.case_id,
+        event.tracking_no,
+        "work_order_overdue" if overdue else "work_order_due_soon",
+        department=department_name(work, event.department_code).zh,
+        deadline=event.deadline,
+    )
+
+
+@subscriptions.subscribe(CaseMajorAlert)
+def major_matter_alerts(event: CaseMajorAlert, work: Work) -> None:
+    """Alert the leaders to a major matter at once (重大事项快速响应)."""
+    tell_staff(
+        work,
+        work.settings.leader_phones,
+        event.case_id,
+        event.tracking_no,
+        "major_alert",
+        kind=KIND_LABELS[event.kind],
+        scope=SCOPE_LABELS[event.scope_level],
+        priority=PRIORITY_LABELS[event.priority],
+        department=department_name(work, event.lead_department_code).zh,
+    )
+
+
+def tell_staff(
+    work: Work,
+    phones: Iterable[str],
+    case_id: uuid.UUID,
+    tracking_no: str,
+    name: str,
+    **values: Value,
+) -> None:
+    message = render(name, work.settings.sms_signature, "zh", tracking_no=tracking_no, **values)
+    sent: set[str] = set()
+    for phone in phones:
+        record_sms(work, Address(phone), message, case_id, tracking_no, skip=sent)
+
+
+def liaison_phones(work: Work, department_code: str | None) -> list[str]:
+    """The department's liaison officers' phones, as the catalogue last published them."""
+    if department_code is None:
+        return []
+    if not work.session.scalar(select(func.count()).select_from(Department)):
+        # Routing publishes the catalogue's contacts when it starts: they are on their way.
+        raise RetryLater("the catalogue's contacts are not yet known to notify")
+    return list(
+        work.session.scalars(
+            select(LiaisonOfficer.phone)
+            .where(LiaisonOfficer.department_code == department_code)
+            .order_by(LiaisonOfficer.id)
+        )
+    )
+
+
+_LIAISONS = TypeAdapter(tuple[LiaisonContact, ...])
+
+
+@subscriptions.subscribe(CatalogueContactsPublished)
+def learn_contacts(event: CatalogueContactsPublished, work: Work) -> None:
+    """Keep the departments' names and liaison officers as the newest catalogue has them."""
+    assert work.envelope is not None
+    published_at = work.envelope.occurred_at
+    latest = work.session.scalar(select(func.max(Department.published_at)))
+    if latest is not None and latest > published_at:
+        return
+    sealer = sealer_for(work.settings.secret_key, LIAISON_CONTACTS)
+    work.session.execute(delete(LiaisonOfficer))
+    work.session.execute(delete(Department))
+    for department in event.departments:
+        work.session.add(
+            Department(
+                code=department.code,
+                name=department.name,
+                name_en=department.name_en,
+                published_at=published_at,
+            )
+        )
+        liaisons = _LIAISONS.validate_json(sealer.open(department.sealed_liaisons))
+        work.session.add_all(
+            LiaisonOfficer(department_code=department.code, name=x.name, phone=x.phone)
+            for x in liaisons
+        )

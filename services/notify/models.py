@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -37,6 +38,8 @@ class CaseContact(Base):
     # A tip-off's reporter, still sealed as `case.submitted` carried it; phone and email stay
     # empty, and it is opened only to address a message.
     sealed_contact: Mapped[str | None] = mapped_column(Text)
+    # The language the citizen chose when submitting: their messages are written in it.
+    language: Mapped[str] = mapped_column(String(2), server_default=text("'zh'"))
 
 
 class Message(Base):
@@ -136,3 +139,35 @@ class Reply(Base):
     case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     meaning: Mapped[str] = mapped_column(String(20))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Department(Base):
+    """Learned from `catalogue.contacts_published`: how messages name a department."""
+
+    __tablename__ = "departments"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(200))
+    # When routing published the catalogue this row comes from: an older event changes nothing.
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class LiaisonOfficer(Base):
+    """Learned from `catalogue.contacts_published`: who hears of a department's work orders."""
+
+    __tablename__ = "liaison_officers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    department_code: Mapped[str] = mapped_column(String(40), index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    phone: Mapped[str] = mapped_column(String(20))
+
+
+class ExtensionRequest(Base):
+    """A department's reasons for a later deadline, kept to tell the citizen once it is approved."""
+
+    __tablename__ = "extension_requests"
+
+    work_order_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)

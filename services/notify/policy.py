@@ -42,14 +42,24 @@ OPT_IN_CONFIRMED = "opt_in_confirmed"
 DIGEST = "digest"
 
 URGENT_TEMPLATES = frozenset(
-    {"case_received", STATUS_REPLY, OPT_OUT_CONFIRMED, OPT_IN_CONFIRMED, "major_alert"}
+    {
+        "case_received",
+        "case_answered_directly",
+        STATUS_REPLY,
+        OPT_OUT_CONFIRMED,
+        OPT_IN_CONFIRMED,
+        "major_alert",
+    }
 )
-STAFF_TEMPLATES = frozenset({"work_order_arrived", "deadline_near", "overdue", "major_alert"})
+STAFF_TEMPLATES = frozenset(
+    {"work_order_arrived", "work_order_due_soon", "work_order_overdue", "major_alert"}
+)
 ESSENTIAL_TEMPLATES = (
     frozenset(
         {
             "case_received",
-            "material_requested",
+            "case_answered_directly",
+            "case_material_requested",
             STATUS_REPLY,
             OPT_OUT_CONFIRMED,
             OPT_IN_CONFIRMED,
@@ -57,6 +67,7 @@ ESSENTIAL_TEMPLATES = (
     )
     | STAFF_TEMPLATES
 )
+
 
 QuietHours = tuple[time, time]
 

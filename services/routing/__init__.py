@@ -12,6 +12,7 @@ from services.routing.catalogue import (
     load_catalogue_file,
     never_loaded,
     published_catalogue,
+    published_contacts,
 )
 from services.routing.classifier import api as classifier_api
 from services.routing.classifier.tasks import register_tasks as register_classifier_tasks
@@ -29,6 +30,7 @@ def _setup(runtime: ServiceRuntime) -> None:
             install_catalogue(work.session, load_catalogue_file())
             work.session.flush()
         work.publish(published_catalogue(work.session))
+        work.publish(published_contacts(work.session, runtime.settings.secret_key))
         codes = list(work.session.scalars(select(Department.code)))
     catalogue_cache.forget()
     with runtime.bus.connect() as connection:

@@ -6,6 +6,7 @@ rule's edit or retirement adds a version rather than rewriting the one in force.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections import defaultdict
 from dataclasses import asdict, dataclass, replace
@@ -18,8 +19,19 @@ from sqlalchemy.orm import Session
 
 from services.kernel.auth import Staff
 from services.kernel.clock import utcnow
-from services.kernel.events.contracts import CatalogueDepartment, CataloguePublished
+from services.kernel.events.contracts import (
+    DEPARTMENT_NAME_EN_MAX,
+    DEPARTMENT_NAME_EN_PATTERN,
+    DEPARTMENT_NAME_MAX,
+    LIAISON_CONTACTS,
+    CatalogueContactsPublished,
+    CatalogueDepartment,
+    CataloguePublished,
+    DepartmentContacts,
+    LiaisonContact,
+)
 from services.kernel.language import InvalidValue
+from services.kernel.sealing import sealer_for
 from services.routing.dispatch import (
     DEPARTMENT_KINDS,
     TERRITORY_LEVELS,
@@ -149,6 +161,13 @@ def _file_problems(catalogue: CatalogueFile) -> list[str]:
             problems.append(f"territory {t.code}: bad level or parent not listed before it")
         seen.add(t.code)
     for d in catalogue.departments:
+        if (
+            len(d.name) > DEPARTMENT_NAME_MAX
+            or len(d.name_en) > DEPARTMENT_NAME_EN_MAX
+            # A department without an English name goes by its Chinese one.
+            or (d.name_en != d.name and not re.match(DEPARTMENT_NAME_EN_PATTERN, d.name_en))
+        ):
+            problems.append(f"department {d.code}: a name an SMS notice cannot carry in one part")
         if d.kind not in DEPARTMENT_KINDS or (d.territory is not None and d.territory not in seen):
             problems.append(f"department {d.code}: bad kind or unknown territory")
     for r in catalogue.rules:
@@ -334,6 +353,30 @@ def published_catalogue(session: Session) -> CataloguePublished:
                 code=d.code, name=d.name, name_en=d.name_en, categories=tuple(categories[d.code])
             )
             for d in departments
+        )
+    )
+
+
+def published_contacts(session: Session, secret_key: str) -> CatalogueContactsPublished:
+    """The event that tells notify every department's names and whom to text about its work."""
+    liaisons: dict[str, list[LiaisonContact]] = defaultdict(list)
+    for row in session.scalars(select(LiaisonOfficer).order_by(LiaisonOfficer.id)):
+        liaisons[row.department_code].append(LiaisonContact(name=row.name, phone=row.phone))
+    sealer = sealer_for(secret_key, LIAISON_CONTACTS)
+    active = session.scalars(
+        select(Department).where(Department.active.is_(True)).order_by(Department.code)
+    )
+    return CatalogueContactsPublished(
+        departments=tuple(
+            DepartmentContacts(
+                code=d.code,
+                name=d.name,
+                name_en=d.name_en,
+                sealed_liaisons=sealer.seal(
+                    "[" + ",".join(x.model_dump_json() for x in liaisons[d.code]) + "]"
+                ),
+            )
+            for d in active
         )
     )
 

@@ -21,7 +21,13 @@ from sqlalchemy import select
 from services.kernel.auth import Staff, require, staff_or_none
 from services.kernel.bus import Bus
 from services.kernel.clock import utcnow
-from services.kernel.events.contracts import Kind, ScopeLevel
+from services.kernel.events.contracts import (
+    DEPARTMENT_NAME_EN_MAX,
+    DEPARTMENT_NAME_EN_PATTERN,
+    DEPARTMENT_NAME_MAX,
+    Kind,
+    ScopeLevel,
+)
 from services.kernel.http import field_errors
 from services.kernel.language import preferred_language
 from services.kernel.pages import Pages, page_language
@@ -58,8 +64,12 @@ class LiaisonIn(BaseModel):
 
 
 class DepartmentBody(BaseModel):
-    name: Annotated[str, Field(min_length=1, max_length=100)]
-    name_en: Annotated[str, Field(min_length=1, max_length=200)]
+    # Short enough that an SMS naming the department fits one part (see notify's templates).
+    name: Annotated[str, Field(min_length=1, max_length=DEPARTMENT_NAME_MAX)]
+    name_en: Annotated[
+        str,
+        Field(min_length=1, max_length=DEPARTMENT_NAME_EN_MAX, pattern=DEPARTMENT_NAME_EN_PATTERN),
+    ]
     kind: DepartmentKind = "functional"
     territory: Code | None = None
     categories: list[Word] = []
@@ -194,9 +204,10 @@ def _edit(request: Request, work: RoutingWork, change: Callable[[], object]) -> 
 
 
 def _republish(work: RoutingWork) -> None:
-    """Tell intake the catalogue as it now stands; drop the cached rules once committed."""
+    """Tell intake and notify the catalogue as it now stands; drop the cached rules on commit."""
     work.session.flush()
     work.publish(catalogue.published_catalogue(work.session))
+    work.publish(catalogue.published_contacts(work.session, work.settings.secret_key))
     work.after_commit(catalogue_cache.forget)
 
 

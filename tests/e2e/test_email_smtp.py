@@ -112,7 +112,11 @@ def test_a_mail_over_smtp_becomes_a_routed_case_acknowledged_in_its_thread_and_b
     access_code = ack["text"].split("查询码：")[1].split("\n")[0]
 
     def both_sms() -> list[dict[str, Any]]:
-        found = [m for m in read_sms(services.sms_outbox) if m["tracking_no"] == tracking_no]
+        found = [
+            m
+            for m in read_sms(services.sms_outbox)
+            if m["tracking_no"] == tracking_no and m["to"] == PHONE
+        ]
         return found if len(found) == 2 else []
 
     sms = wait_until(both_sms, timeout=15)

@@ -157,7 +157,7 @@ def test_a_held_notice_of_a_number_that_opted_out_meanwhile_is_never_sent(
             counted_on=past.date(),
         )
 
-    dispatched, material = held("case_dispatched"), held("material_requested")
+    dispatched, material = held("case_dispatched"), held("case_material_requested")
     try:
         with runtime.work() as work:
             work.session.add_all([dispatched, material, OptOut(recipient=PHONE, opted_out_at=past)])

@@ -66,7 +66,12 @@ def case_view(site: Site, answer: dict[str, Any]) -> dict[str, Any]:
 
 
 def sms_for(site: Site, tracking_no: str) -> list[dict[str, Any]]:
-    return [m for m in read_sms(site.sms_path) if m.get("tracking_no") == tracking_no]
+    """The case's messages to its citizen, without those to the department's liaison officers."""
+    return [
+        m
+        for m in read_sms(site.sms_path)
+        if m.get("tracking_no") == tracking_no and m["template"].startswith("case_")
+    ]
 
 
 def test_a_call_becomes_a_routed_case_with_the_operator_as_first_contact(
@@ -160,9 +165,9 @@ def test_a_consultation_answered_on_the_call_is_closed_and_never_dispatched(
     assert view["status_label"] == "已当场答复"
     assert view["timeline"][-1]["note"] == the_answer
     assert view["department"] is None
-    # The caller still gets the receipt, and reporting counts the case as answered.
+    # The caller is told it was answered, and reporting counts the case as answered.
     texts = wait_for(lambda: sms_for(site, answer["tracking_no"]))
-    assert [m["template"] for m in texts] == ["case_received"]
+    assert [m["template"] for m in texts] == ["case_answered_directly"]
     summary = wait_for(
         lambda: (
             (s := httpx.get(f"{site.url('reporting')}/api/v1/reports/summary").json())[

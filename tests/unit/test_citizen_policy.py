@@ -83,7 +83,7 @@ def test_urgent_messages_and_notices_to_staff_are_never_capped() -> None:
 def test_an_opted_out_number_gets_only_essential_messages() -> None:
     assert planned("case_dispatched", local(10), opted_out=True).status == policy.SUPPRESSED
     assert planned("case_resolved", local(10), opted_out=True).status == policy.SUPPRESSED
-    for essential in ("case_received", "material_requested", policy.OPT_OUT_CONFIRMED):
+    for essential in ("case_received", "case_material_requested", policy.OPT_OUT_CONFIRMED):
         assert planned(essential, local(10), opted_out=True).status == policy.QUEUED
     # Duty notices to staff are not theirs to decline.
     assert planned("work_order_arrived", local(10), opted_out=True).status == policy.QUEUED

@@ -237,3 +237,51 @@ def test_quiet_hours_and_daily_cap_default_and_are_read(tmp_path: Path) -> None:
 def test_malformed_quiet_hours_are_refused(tmp_path: Path, raw: str) -> None:
     with pytest.raises(ConfigError, match="MINQING_QUIET_HOURS"):
         load_settings({"MINQING_DATA_DIR": str(tmp_path), "MINQING_QUIET_HOURS": raw})
+
+
+def test_sms_signatures_default_to_one_per_language(tmp_path: Path) -> None:
+    settings = load_settings({"MINQING_DATA_DIR": str(tmp_path)})
+
+    assert settings.sms_signature == "【民情12345】"
+    assert settings.sms_signature_en == "[Minqing 12345]"
+    assert settings.leader_phones == ()
+    assert settings.supervisor_phones == ()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("MINQING_SMS_SIGNATURE", "【宁海县人民政府便民服务热线】"),
+        ("MINQING_SMS_SIGNATURE", ""),
+        ("MINQING_SMS_SIGNATURE_EN", "[Ninghai County Hotline]"),
+        # Outside GSM-7: every English message would go out as UCS-2, in more parts.
+        ("MINQING_SMS_SIGNATURE_EN", "【Ninghai】"),
+    ],
+)
+def test_a_signature_that_would_break_the_sms_budgets_is_refused(
+    tmp_path: Path, name: str, value: str
+) -> None:
+    with pytest.raises(ConfigError, match=name):
+        load_settings({"MINQING_DATA_DIR": str(tmp_path), name: value})
+
+
+def test_leaders_and_supervisors_are_lists_of_numbers(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "MINQING_DATA_DIR": str(tmp_path),
+            "MINQING_NOTIFY_LEADERS": " 13900000001, 0574-65551234 ,13900000001",
+            "MINQING_NOTIFY_SUPERVISORS": "13900000002",
+        }
+    )
+
+    assert settings.leader_phones == ("13900000001", "0574-65551234")
+    assert settings.supervisor_phones == ("13900000002",)
+
+
+def test_a_malformed_number_is_refused_without_repeating_it(tmp_path: Path) -> None:
+    env = {"MINQING_DATA_DIR": str(tmp_path), "MINQING_NOTIFY_LEADERS": "13900000001,1390000"}
+
+    with pytest.raises(ConfigError, match="number 2") as refused:
+        load_settings(env)
+
+    assert "1390000" not in str(refused.value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.notify.sms import is_gsm7, segments, units
+from services.notify.sms import is_gsm7, segments, split, units
 
 
 def test_plain_latin_text_is_gsm7() -> None:
@@ -57,3 +57,29 @@ def test_emoji_counts_two_ucs2_units() -> None:
     assert units("😀") == 2
     assert segments("中" * 68 + "😀") == 1
     assert segments("中" * 69 + "😀") == 2
+
+
+def test_an_escape_sequence_is_never_cut_between_two_parts() -> None:
+    # 152 plain septets, then "€" (two septets) would straddle the first part's end.
+    text = "a" * 152 + "€" + "a" * 10
+
+    assert units(text) == 164
+    assert [units(part) for part in split(text)] == [152, 12]
+
+
+def test_a_surrogate_pair_is_never_cut_between_two_parts() -> None:
+    text = "中" * 66 + "😀" + "中" * 10
+
+    assert units(text) == 78
+    assert split(text) == ["中" * 66, "😀" + "中" * 10]
+    assert segments(text) == 2
+
+
+def test_a_message_that_fits_in_full_parts_needs_no_extra_part() -> None:
+    assert segments("中" * 67 * 3) == 3
+    assert segments("a" * 153 * 2) == 2
+    assert segments("a" * 153 * 2 + "a") == 3
+
+
+def test_form_feed_is_an_extension_character() -> None:
+    assert units("\f") == 2

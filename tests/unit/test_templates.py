@@ -1,34 +1,72 @@
-"""The messages citizens receive: exact text, signature first, and within their SMS budget."""
+"""The messages citizens and staff receive: exact text, signature first, within their budget."""
 
 from __future__ import annotations
 
-import string
 from datetime import date, timedelta
 
 import pytest
 
+from services.kernel.config import SMS_SIGNATURE_EN_MAX, SMS_SIGNATURE_MAX
+from services.kernel.events.contracts import (
+    DEPARTMENT_NAME_EN_MAX,
+    DEPARTMENT_NAME_MAX,
+    Language,
+)
+from services.notify import policy
 from services.notify.replies import Progress, state_phrase
 from services.notify.sms import segments
-from services.notify.templates import TEMPLATES, format_date, render
-from services.routing.catalogue import load_catalogue
+from services.notify.templates import (
+    KIND_LABELS,
+    NO_LEAD_YET,
+    ORDER_ROLE_LABELS,
+    PRIORITY_LABELS,
+    SCOPE_LABELS,
+    TEMPLATES,
+    Bilingual,
+    Value,
+    format_date,
+    render,
+    variables,
+)
 
 LONG_SIGNATURE = "【宁海12345】"
+# The longest signatures configuration accepts, in the characters that cost the most.
+LONGEST_SIGNATURE = {
+    "zh": "【" + "县" * (SMS_SIGNATURE_MAX - 2) + "】",
+    "en": "[" * SMS_SIGNATURE_EN_MAX,
+}
+# Free text a person typed, as long as routing's forms allow (4000 characters).
+LONGEST_FREE_TEXT = "缺" * 4000
+LANGUAGES: tuple[Language, ...] = ("zh", "en")
 
 
-def longest_date() -> str:
+def longest_date(language: Language) -> date:
     leap_year = [date(2024, 1, 1) + timedelta(days=n) for n in range(366)]
-    return max((format_date(day) for day in leap_year), key=len)
+    return max(leap_year, key=lambda day: len(format_date(day, language)))
 
 
-def longest_values() -> dict[str, str]:
+def longest(labels: dict[str, str]) -> str:
+    return max(labels.values(), key=len)
+
+
+def longest_values(language: Language) -> dict[str, Value]:
     """The longest value each template variable can take."""
+    day = longest_date(language)
     return {
         "tracking_no": "20261231-999999",
         "into_tracking_no": "20261231-999998",
         "access_code": "ZZZZZZ",
-        "promised_date": longest_date(),
-        "deadline": longest_date(),
-        "department": longest_department(),
+        "promised_date": day,
+        "deadline": day,
+        # As long as the catalogue allows, in its widest characters.
+        "department": Bilingual("県" * DEPARTMENT_NAME_MAX, "W" * DEPARTMENT_NAME_EN_MAX),
+        "kind": longest(KIND_LABELS),
+        "scope": longest(SCOPE_LABELS),
+        "priority": longest(PRIORITY_LABELS),
+        "order_role": longest(ORDER_ROLE_LABELS),
+        "missing": LONGEST_FREE_TEXT,
+        "reason": LONGEST_FREE_TEXT,
+        "answer": LONGEST_FREE_TEXT,
         "state": longest_state(),
         # The digest names three cases and how many there were in all.
         "count": "999",
@@ -36,55 +74,98 @@ def longest_values() -> dict[str, str]:
     }
 
 
-def longest_department() -> str:
-    return max((entry.name for entry in load_catalogue()), key=len)
-
-
 def longest_state() -> str:
     """The longest answer to "JD": every status, with the longest department and date."""
     statuses = ("received", "dispatched", "handling", "awaiting_citizen", "resolved", "rated")
     statuses += ("closed", "answered", "merged", "unknown")
+    department = "県" * DEPARTMENT_NAME_MAX
     return max(
         (
-            state_phrase(Progress(s, longest_department(), longest_date(), "20261231-999999"))
+            state_phrase(Progress(s, department, longest_date("zh"), "20261231-999999"))
             for s in statuses
         ),
         key=len,
     )
 
 
-def variables(text: str) -> set[str]:
-    return {field for _, field, _, _ in string.Formatter().parse(text) if field}
-
-
-def test_dates_read_as_month_and_day_without_leading_zeros() -> None:
+def test_dates_read_as_the_language_writes_them_without_leading_zeros() -> None:
     assert format_date(date(2026, 12, 31)) == "12月31日"
     assert format_date(date(2026, 1, 5)) == "1月5日"
-    assert longest_date() == "10月10日"
+    assert format_date(date(2026, 1, 5), "en") == "5 Jan"
+    assert format_date(longest_date("zh")) == "10月10日"
 
 
+def test_a_major_matter_without_a_lead_yet_still_fits() -> None:
+    assert len(NO_LEAD_YET) <= DEPARTMENT_NAME_MAX
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("name", sorted(TEMPLATES))
-def test_template_filled_with_longest_values_fits_its_segment_budget(name: str) -> None:
+def test_template_filled_with_longest_values_fits_its_segment_budget(
+    name: str, language: Language
+) -> None:
     template = TEMPLATES[name]
-    known = longest_values()
-    unknown = variables(template.text) - known.keys()
+    known = longest_values(language)
+    text = template.en if language == "en" and template.en is not None else template.zh
+    unknown = variables(text) - known.keys()
     assert not unknown, f"no longest value known for {sorted(unknown)}: add it to this test"
 
-    message = render(name, LONG_SIGNATURE, **{v: known[v] for v in variables(template.text)})
+    # Staff read Chinese, signed with the Chinese signature.
+    signature = LONGEST_SIGNATURE["en" if text == template.en else "zh"]
+    message = render(name, signature, language, **{v: known[v] for v in variables(text)})
 
     assert message.segments <= template.max_segments, message.text
+
+
+def test_step_notices_take_one_part_and_only_free_text_may_take_more() -> None:
+    # An answer to the citizen's "JD" and the day's digest are not step notices: each sums up
+    # several things (a status with its department and date, three cases) and may take two.
+    summaries = {policy.STATUS_REPLY, policy.DIGEST}
+    for template in TEMPLATES.values():
+        if template.name in summaries:
+            assert template.max_segments == 2, template.name
+            continue
+        assert template.max_segments == 1 or template.free_text is not None, template.name
 
 
 @pytest.mark.parametrize("name", sorted(TEMPLATES))
 def test_rendered_text_is_signature_then_the_template_filled_in(name: str) -> None:
     template = TEMPLATES[name]
-    values = {v: f"<{v}>" for v in variables(template.text)}
+    values: dict[str, Value] = {v: f"<{v}>" for v in variables(template.zh)}
 
     message = render(name, LONG_SIGNATURE, **values)
 
     assert message.template == name
-    assert message.text == LONG_SIGNATURE + template.text.format(**values)
+    assert message.text == LONG_SIGNATURE + template.zh.format(**values)
     assert message.segments == segments(message.text)
+
+
+def test_staff_messages_stay_chinese_whatever_language_is_asked() -> None:
+    staff = [t for t in TEMPLATES.values() if t.en is None and t.name in policy.STAFF_TEMPLATES]
+    assert {t.name for t in staff} == {
+        "work_order_arrived",
+        "work_order_due_soon",
+        "work_order_overdue",
+        "major_alert",
+    }
+    # Answers to the citizen's own SMS (TD, JD, …) and the digest are in Chinese only so far;
+    # every other message to a citizen has its English.
+    chinese_only = {t.name for t in TEMPLATES.values() if t.en is None} - policy.STAFF_TEMPLATES
+    assert chinese_only == {
+        policy.STATUS_REPLY,
+        policy.OPT_OUT_CONFIRMED,
+        policy.OPT_IN_CONFIRMED,
+        policy.DIGEST,
+    }
+    message = render(
+        "work_order_due_soon",
+        LONG_SIGNATURE,
+        "en",
+        department="县水利局",
+        tracking_no="x",
+        deadline=date(2026, 12, 16),
+    )
+    assert message.text == "【宁海12345】县水利局工单x将于12月16日到期，请抓紧办结。"
 
 
 def test_dispatched_notice_reads_exactly_as_the_citizen_receives_it() -> None:
@@ -93,7 +174,7 @@ def test_dispatched_notice_reads_exactly_as_the_citizen_receives_it() -> None:
         LONG_SIGNATURE,
         tracking_no="20261127-000001",
         department="县住房和城乡建设局",
-        deadline=format_date(date(2026, 12, 16)),
+        deadline=date(2026, 12, 16),
     )
 
     assert message.text == (
@@ -102,16 +183,81 @@ def test_dispatched_notice_reads_exactly_as_the_citizen_receives_it() -> None:
     assert message.segments == 1
 
 
+def test_english_notice_names_the_department_in_english_and_stays_gsm7() -> None:
+    message = render(
+        "case_dispatched",
+        "[Minqing 12345]",
+        "en",
+        tracking_no="20261127-000001",
+        department=Bilingual("县水利局", "County Water Resources Bureau"),
+        deadline=date(2026, 12, 16),
+    )
+
+    assert message.text == (
+        "[Minqing 12345]Case 20261127-000001 is now with County Water Resources Bureau, "
+        "who will answer by 16 Dec."
+    )
+    assert message.segments == 1
+
+
+def test_everything_missing_is_listed_in_one_message_when_it_fits() -> None:
+    missing = "身份证复印件、房产证复印件、现场照片三张"
+
+    message = render(
+        "case_material_requested", LONG_SIGNATURE, tracking_no="20261127-000001", missing=missing
+    )
+
+    assert missing in message.text
+    assert "详见查询页面" not in message.text
+    assert message.segments == 2
+
+
+def test_free_text_too_long_for_the_budget_is_cut_and_points_to_the_case_page() -> None:
+    reason = "需要等待省级部门出具鉴定意见，" * 20
+
+    message = render(
+        "case_extended",
+        LONG_SIGNATURE,
+        tracking_no="20261127-000001",
+        deadline=date(2026, 12, 30),
+        reason=reason,
+    )
+
+    assert message.segments == 2
+    assert message.text.endswith("…（详见查询页面）。")
+    assert "12月30日" in message.text
+    # As much of the reason as the budget leaves room for: one character more would not fit.
+    kept = message.text.split("原因：")[1].removesuffix("…（详见查询页面）。")
+    assert reason.startswith(kept)
+    longer = message.text.replace(kept, reason[: len(kept) + 1])
+    assert segments(longer) > 2
+
+
+def test_line_breaks_in_free_text_become_spaces() -> None:
+    message = render(
+        "case_answered", LONG_SIGNATURE, tracking_no="1", answer="第一，可以。\n\n第二，  可以。"
+    )
+
+    assert message.text.endswith("第一，可以。 第二， 可以。")
+
+
 def test_received_notice_carries_tracking_number_access_code_and_promised_date() -> None:
     message = render(
         "case_received",
         LONG_SIGNATURE,
         tracking_no="20261127-000001",
         access_code="7K3MPX",
-        promised_date=format_date(date(2026, 12, 2)),
+        promised_date=date(2026, 12, 2),
     )
 
     assert message.text.startswith(LONG_SIGNATURE)
     for shown in ("20261127-000001", "7K3MPX", "12月2日"):
         assert shown in message.text
     assert "{" not in message.text
+
+
+def test_resolved_notice_tells_how_to_rate_by_reply() -> None:
+    for language in LANGUAGES:
+        message = render("case_resolved", LONG_SIGNATURE, language, tracking_no="1")
+        for choice in ("1", "2", "3"):
+            assert choice in message.text.removeprefix(LONG_SIGNATURE + "")

@@ -419,3 +419,39 @@ class CitizenReplied(Event):
     rating: RatingValue | None = Field(description="for a rating: what the citizen chose")
     text: str = Field(description="the reply as the citizen wrote it")
     received_at: datetime
+
+
+# Longest department names the catalogue accepts: a step notice naming one fits one SMS part.
+DEPARTMENT_NAME_MAX = 20
+DEPARTMENT_NAME_EN_MAX = 60
+# Characters an English department name may use: all in GSM-7, so English SMS stay GSM-7.
+DEPARTMENT_NAME_EN_PATTERN = r"^[A-Za-z0-9 ,.&()'/-]+$"
+# Sealing purpose of the liaison officers' contacts on `catalogue.contacts_published`.
+LIAISON_CONTACTS = "liaison-contacts"
+
+
+class LiaisonContact(Payload):
+    """A department's liaison officer (联络员), who hears of its work orders by SMS."""
+
+    name: str
+    phone: str
+
+
+class DepartmentContacts(Payload):
+    code: str
+    name: str
+    name_en: str
+    sealed_liaisons: str = Field(
+        description="a JSON list of LiaisonContact, sealed for the purpose 'liaison-contacts'"
+    )
+
+
+@event("catalogue.contacts_published", 1)
+class CatalogueContactsPublished(Event):
+    """Every active department's names and liaison officers; the latest replaces earlier ones.
+
+    The officers' phones are sealed: the event goes to every consumer of the exchange, and only
+    the service that texts them opens them.
+    """
+
+    departments: tuple[DepartmentContacts, ...]

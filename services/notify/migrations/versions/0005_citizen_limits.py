@@ -1,7 +1,7 @@
 """the citizen's limits: quiet hours, daily cap and digest, opt-outs, replies, case progress
 
 Revision ID: 0005_citizen_limits
-Revises: 0003_email
+Revises: 0004_step_contacts
 Create Date: 2026-12-01 02:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import services.kernel.db
 
 revision: str = "0005_citizen_limits"
-down_revision: str | None = "0003_email"
+down_revision: str | None = "0004_step_contacts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
