@@ -33,6 +33,8 @@ _GLOBAL_VARIABLES = (
     "MINQING_EMAIL_GATEWAY",
     "MINQING_DISPATCH_CONFIDENCE",
     "MINQING_HTTP_WORKERS",
+    "MINQING_SMS_GATEWAY_SECRET",
+    "MINQING_SMS_RECEIPT_TIMEOUT",
 )
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 # Connections each service keeps open to its database; see kernel.db.
@@ -106,6 +108,10 @@ class Settings:
     dispatch_confidence: float = 0.6
     # Processes serving a service's HTTP port (`serve --http-workers`); see kernel.workers.
     http_workers: int = 1
+    # Signs requests to an HTTP SMS gateway and checks its callbacks (receipts, replies).
+    sms_gateway_secret: str = field(default="", repr=False)
+    # Seconds to wait for an SMS's delivery receipt before reaching the citizen another way.
+    sms_receipt_timeout: int = 1800
 
     @property
     def embedded(self) -> bool:
@@ -161,6 +167,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         email_gateway=env.get("MINQING_EMAIL_GATEWAY", f"file://{data_dir}/email-outbox.jsonl"),
         dispatch_confidence=_fraction(env, "MINQING_DISPATCH_CONFIDENCE", 0.6),
         http_workers=_positive_int(env, "MINQING_HTTP_WORKERS", 1),
+        sms_gateway_secret=env.get("MINQING_SMS_GATEWAY_SECRET", ""),
+        sms_receipt_timeout=_positive_int(env, "MINQING_SMS_RECEIPT_TIMEOUT", 1800),
     )
     if not embedded:
         _refuse_insecure_production(settings)

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from services.kernel.runtime import ServiceSpec
+from services.notify.api import routers
 from services.notify.handlers import subscriptions
 from services.notify.models import Base
 from services.notify.tasks import register_tasks
@@ -12,6 +13,7 @@ SERVICE = ServiceSpec(
     metadata=Base.metadata,
     migrations=Path(__file__).with_name("migrations"),
     subscriptions=subscriptions,
+    routers=routers,
     setup=register_tasks,
     uses_celery=True,
 )

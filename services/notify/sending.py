@@ -15,11 +15,12 @@ from services.kernel.clock import utcnow
 from services.kernel.events.contracts import ACKNOWLEDGEMENT_RECIPIENT, MessageSent
 from services.kernel.sealing import sealer_for
 from services.kernel.work import Work
-from services.notify.gateways import Gateway, GatewayError, OutgoingSms
+from services.notify.gateways import Gateway, GatewayError, GatewayRefs, OutgoingSms
 from services.notify.gateways.email import EmailGateway, OutgoingEmail
-from services.notify.models import EmailEnvelope, Message
+from services.notify.models import DeliveryWatch, EmailEnvelope, Message, MessagePart
 from services.notify.sealed import recipient_of
 
+SEND_MESSAGES = "notify.send_messages"
 WorkOpener = Callable[[], AbstractContextManager[Work]]
 # A queued message older than this has lost its task (a crash between commit and enqueue).
 STALE_AFTER = timedelta(seconds=30)
@@ -48,7 +49,10 @@ def deliver(
         sms = [m for m in messages if m.channel == "sms"]
         if sms:
             secret_key = work.settings.secret_key
-            gateway.send([_outgoing(m, secret_key) for m in sms])
+            refs = gateway.send([_outgoing(m, secret_key) for m in sms])
+            if gateway.sends_receipts:
+                timeout = timedelta(seconds=work.settings.sms_receipt_timeout)
+                record_handover(work, sms, refs, timeout)
         emails = [m for m in messages if m.channel == "email"]
         if emails:
             if email_gateway is None:
@@ -69,6 +73,19 @@ def deliver(
                 ),
                 case_id=message.case_id,
             )
+
+
+def record_handover(
+    work: Work, messages: Sequence[Message], refs: GatewayRefs, timeout: timedelta
+) -> None:
+    """Remember the gateway's reference of every part, and await the receipts until `timeout`."""
+    due_at = utcnow() + timeout
+    for message in messages:
+        given = refs.get(str(message.id), ())
+        for ref in dict.fromkeys(given):
+            work.session.add(MessagePart(gateway_ref=ref, message_id=message.id))
+        if given:
+            work.session.add(DeliveryWatch(message_id=message.id, due_at=due_at))
 
 
 def _outgoing(message: Message, secret_key: str) -> OutgoingSms:

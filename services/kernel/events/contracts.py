@@ -403,3 +403,54 @@ class CaseUrged(EscalationFacts):
 @event("case.supervised", 1)
 class CaseSupervised(EscalationFacts):
     """A work order was put under supervision (督办): still overdue days later, or by hand."""
+
+
+DeliveryFailure = Literal["failed", "expired"]
+
+
+@event("message.delivered", 1)
+class MessageDelivered(Event):
+    """The gateway's receipt says the message reached the handset (every part of it)."""
+
+    message_id: uuid.UUID
+    case_id: uuid.UUID | None
+    tracking_no: str | None
+    template: str
+    channel: Literal["sms", "email"]
+    delivered_at: datetime
+
+
+@event("message.failed", 1)
+class MessageFailed(Event):
+    """A message will not arrive: the gateway said so, or no receipt came in time (expired)."""
+
+    message_id: uuid.UUID
+    case_id: uuid.UUID | None
+    tracking_no: str | None
+    template: str
+    channel: Literal["sms", "email"]
+    status: DeliveryFailure
+    reason: str = Field(description="the gateway's reason as it gave it, e.g. 'UNDELIV err:001'")
+    failed_at: datetime
+
+
+@event("citizen.unreachable", 1)
+class CitizenUnreachable(Event):
+    """A message to the citizen did not arrive and there is no other channel: call them back."""
+
+    case_id: uuid.UUID
+    tracking_no: str
+    message_id: uuid.UUID
+    template: str
+    reason: str
+
+
+@event("citizen.replied", 1)
+class CitizenReplied(Event):
+    """A citizen's SMS reply (MO) came in; the sender's number is not carried, only its case."""
+
+    case_id: uuid.UUID | None = Field(description="the case last messaged to that number")
+    tracking_no: str | None
+    text: str
+    received_at: datetime
+    gateway_ref: str | None
