@@ -2,7 +2,8 @@
 
 `smpp://system_id:password@host:2775?source=106912345&bind=transceiver` binds as a
 transceiver (the default: receipts and citizens' replies come back on the same link) or, with
-`bind=transmitter`, only sends. A message longer than one part goes as several `submit_sm`s
+`bind=transmitter`, only sends; `window=10` messages are submitted before waiting for the
+SMSC's answers. A message longer than one part goes as several `submit_sm`s
 joined by a user data header (UDH); each part asks for a delivery receipt, which comes back
 as a `deliver_sm` naming the id the SMSC gave that part.
 """
@@ -201,8 +202,6 @@ class SmppGateway:
     it has sent; a message sent just before a crash may go out twice.
     """
 
-    sends_receipts = True
-
     def __init__(
         self,
         *,
@@ -215,13 +214,17 @@ class SmppGateway:
         system_type: str = "",
         timeout: float = 10.0,
         enquire_every: float = 30.0,
+        window: int = 10,
     ) -> None:
         self.host, self.port = host, port
         self._system_id, self._password, self._system_type = system_id, password, system_type
         self._source = source
         self._transceiver = transceiver
+        # A transmitter has no way to hear receipts, so nothing waits for them.
+        self.sends_receipts = transceiver
         self._timeout = timeout
         self._enquire_every = enquire_every
+        self._window = window
         self._lock = threading.Lock()
         self._client: _Client | None = None
         self._pending: dict[int, Future[str]] = {}
@@ -235,10 +238,16 @@ class SmppGateway:
     def from_url(cls, parts: SplitResult) -> SmppGateway:
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         bind = query.get("bind", "transceiver")
-        if bind not in ("transceiver", "transmitter") or not parts.username:
+        window = query.get("window", "10")
+        if (
+            bind not in ("transceiver", "transmitter")
+            or not parts.username
+            or not window.isdigit()
+            or int(window) < 1
+        ):
             raise ConfigError(
                 "MINQING_SMS_GATEWAY: expected smpp://system_id:password@host:port"
-                "?source=<our number>&bind=transceiver|transmitter"
+                "?source=<our number>&bind=transceiver|transmitter&window=<messages in flight>"
             )
         return cls(
             host=parts.hostname or "",
@@ -248,6 +257,7 @@ class SmppGateway:
             source=query.get("source", ""),
             transceiver=bind == "transceiver",
             system_type=query.get("system_type", ""),
+            window=int(window),
         )
 
     def start(self, listener: Listener) -> None:
@@ -272,32 +282,42 @@ class SmppGateway:
             self._keeper.join(5)
 
     def send(self, messages: Sequence[OutgoingSms]) -> GatewayRefs:
-        refs: dict[str, tuple[str, ...]] = {}
-        for sms in messages:
-            if sms.message_id not in self._sent:
-                self._sent[sms.message_id] = self._submit(sms)
-            refs[sms.message_id] = self._sent[sms.message_id]
-        return refs
+        """Submit the parts of several messages, then wait for the SMSC's answers together:
+        the link carries a window of messages in one round trip's time, not one per part."""
+        fresh = [m for m in messages if m.message_id not in self._sent]
+        if fresh:
+            client = self._bound()
+            try:
+                # SMSCs cap the submits awaiting an answer (the window); stay under it.
+                for start in range(0, len(fresh), self._window):
+                    chunk = fresh[start : start + self._window]
+                    answers = self._submit(client, chunk)
+                    for sms in chunk:
+                        self._sent[sms.message_id] = tuple(
+                            a.result(timeout=self._timeout) for a in answers[sms.message_id]
+                        )
+            except FutureTimeout as exc:
+                self._drop(client)
+                raise GatewayError(f"SMSC {self.host}:{self.port} did not answer in time") from exc
+            except (exceptions.ConnectionError, exceptions.PDUError, OSError) as exc:
+                self._drop(client)
+                raise GatewayError(f"SMSC {self.host}:{self.port}: {type(exc).__name__}") from exc
+        return {m.message_id: self._sent[m.message_id] for m in messages}
 
-    def _submit(self, sms: OutgoingSms) -> tuple[str, ...]:
-        parts = split_message(sms.text, concatenation_reference(sms.message_id))
-        client = self._bound()
-        answers: list[Future[str]] = []
-        try:
-            with client.write_lock:
-                for part in parts:
-                    pdu = _make_submit(client, self._addresses(sms.to), part)
+    def _submit(
+        self, client: _Client, messages: Sequence[OutgoingSms]
+    ) -> dict[str, list[Future[str]]]:
+        answers: dict[str, list[Future[str]]] = {}
+        with client.write_lock:
+            for sms in messages:
+                addresses = self._addresses(sms.to)
+                for part in split_message(sms.text, concatenation_reference(sms.message_id)):
+                    pdu = _make_submit(client, addresses, part)
                     answer: Future[str] = Future()
                     self._pending[pdu.sequence] = answer
-                    answers.append(answer)
+                    answers.setdefault(sms.message_id, []).append(answer)
                     client.send_pdu(pdu)
-            return tuple(a.result(timeout=self._timeout) for a in answers)
-        except FutureTimeout as exc:
-            self._drop(client)
-            raise GatewayError(f"SMSC {self.host}:{self.port} did not answer a submit_sm") from exc
-        except (exceptions.ConnectionError, exceptions.PDUError, OSError) as exc:
-            self._drop(client)
-            raise GatewayError(f"SMSC {self.host}:{self.port}: {type(exc).__name__}") from exc
+        return answers
 
     def _addresses(self, to: str) -> dict[str, Any]:
         numeric = self._source.lstrip("+").isdigit()
