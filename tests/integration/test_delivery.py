@@ -9,7 +9,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from services.intake.models import Callback, MissedCall
 from services.intake.submissions import Submission, accept
 from services.kernel.clock import utcnow
 from services.kernel.config import Settings
-from services.kernel.events.contracts import CitizenUnreachable, Contact
+from services.kernel.events.contracts import CaseSubmitted, CitizenUnreachable, Contact
 from services.kernel.outbox import outbox
 from services.kernel.processes import build_app
 from services.kernel.runtime import ServiceRuntime
@@ -307,3 +307,40 @@ def test_intake_puts_an_unreachable_citizen_on_the_call_back_list_once(
     with runtime.database.session() as session:
         (call,) = session.scalars(select(MissedCall))
         assert call.call_id == f"sms:{unreachable.data['message_id']}"
+
+
+def test_a_running_notify_texts_through_smpp_and_hears_receipts_and_replies_on_its_link(
+    settings: Settings, running: list[ServiceRuntime], smsc: SmppServer
+) -> None:
+    settings = dataclasses.replace(
+        settings, sms_gateway=f"smpp://minqing:secret@127.0.0.1:{smsc.port}?source=106912345"
+    )
+    runtime = ServiceRuntime(notify.SERVICE, settings)
+    running.append(runtime)
+    runtime.start()
+    assert runtime.wait_ready()
+    case_id = uuid.uuid4()
+    submitted = CaseSubmitted(
+        case_id=case_id,
+        tracking_no="20261201-000042",
+        access_code="ABC234",
+        channel="web",
+        kind="complaint",
+        category=None,
+        description="路灯坏了",
+        location=None,
+        contact=Contact(phone=PHONE),
+        submitted_at=utcnow(),
+        promised_date=date(2026, 12, 16),
+    ).envelope(producer="intake", case_id=case_id)
+
+    publish_envelopes(settings.broker_url, [submitted])
+
+    wait_until(lambda: published(runtime, "message.delivered"), timeout=20)
+    (text,) = smsc.texts()
+    assert "20261201-000042" in text
+    assert smsc.submitted[0].destination == PHONE
+    smsc.send_reply(PHONE, "进度")
+    wait_until(lambda: published(runtime, "citizen.replied"), timeout=20)
+    (replied,) = published(runtime, "citizen.replied")
+    assert (replied["case_id"], replied["text"]) == (str(case_id), "进度")
