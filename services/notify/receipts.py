@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal, cast
 
+from prometheus_client import Counter
 from sqlalchemy import select
 
 from services.kernel.clock import utcnow
@@ -32,6 +33,17 @@ from services.notify.replies import take_reply
 from services.notify.sending import SEND_MESSAGES, WorkOpener
 
 log = logging.getLogger(__name__)
+
+MESSAGES_SETTLED = Counter(
+    "minqing_messages_settled_total",
+    "Messages given their final status (delivered, failed, expired), by channel",
+    ["channel", "status"],
+)
+FALLBACKS = Counter(
+    "minqing_message_fallbacks_total",
+    "Citizens an SMS did not reach, by the way they are reached instead (email, callback)",
+    ["way"],
+)
 
 FINAL = ("delivered", "failed", "expired")
 # Sweeps take this many overdue watches per transaction.
@@ -78,6 +90,7 @@ def finish(
     """Give the message its final status, say so on the bus, and reach a citizen who missed it."""
     message.status = status
     channel = cast(Literal["sms", "email"], message.channel)
+    work.after_commit(MESSAGES_SETTLED.labels(channel, status).inc)
     watch = work.session.get(DeliveryWatch, message.id)
     if watch is not None:
         work.session.delete(watch)
@@ -148,7 +161,9 @@ def reach_another_way(work: Work, message: Message, reason: str) -> None:
     email = _email_of(contact, work.settings.secret_key)
     if email is not None:
         _queue_email(work, message, email)
+        work.after_commit(FALLBACKS.labels("email").inc)
         return
+    work.after_commit(FALLBACKS.labels("callback").inc)
     work.publish(
         CitizenUnreachable(
             case_id=message.case_id,
