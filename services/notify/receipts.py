@@ -27,7 +27,7 @@ from services.kernel.events.contracts import (
 )
 from services.kernel.sealing import REPORTER_CONTACT, sealer_for
 from services.kernel.work import Work
-from services.notify.gateways import DeliveryReceipt, InboundSms, ReceiptStatus
+from services.notify.gateways import DeliveryReceipt, InboundSms, NotYetKnown, ReceiptStatus
 from services.notify.models import CaseContact, DeliveryWatch, EmailEnvelope, Message, MessagePart
 from services.notify.replies import take_reply
 from services.notify.sending import SEND_MESSAGES, WorkOpener
@@ -50,7 +50,7 @@ FINAL = ("delivered", "failed", "expired")
 EXPIRY_BATCH = 200
 
 
-class UnknownPart(Exception):
+class UnknownPart(NotYetKnown):
     """A receipt for a part not (yet) recorded: its sending has not committed; ask again later."""
 
 

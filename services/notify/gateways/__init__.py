@@ -54,6 +54,10 @@ class GatewayError(Exception):
     """The gateway did not take the message; sending is retried."""
 
 
+class NotYetKnown(Exception):
+    """A listener cannot take this yet (a receipt for a sending still committing): ask again."""
+
+
 # The gateway's references for each message it took, by notify's message id: one per part
 # sent, which its delivery receipts will name. Empty for a gateway that sends no receipts.
 GatewayRefs = Mapping[str, Sequence[str]]

@@ -13,9 +13,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import queue
 import re
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -33,6 +35,7 @@ from services.notify.gateways import (
     GatewayRefs,
     InboundSms,
     Listener,
+    NotYetKnown,
     OutgoingSms,
     ReceiptStatus,
 )
@@ -66,6 +69,8 @@ GSM7_EXTENSION = {
     "€": 0x65,
 }
 _ESCAPE = 0x1B
+# Seconds a receipt waits for its part's sending to commit before the SMSC is asked to retry.
+NOT_YET_KNOWN_PATIENCE = 3.0
 
 
 @dataclass(frozen=True)
@@ -184,15 +189,28 @@ def _text(value: Any) -> str:
 
 
 class _Client(smpp_client.Client):  # type: ignore[misc]
-    """smpplib's client, whose writes take turns: task threads send while the reader answers."""
+    """smpplib's client, whose writes take turns (task threads send while the reader answers),
+    and which answers a `deliver_sm` only once it is taken, off the reading thread."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, on_deliver: Callable[[_Client, Any], None], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.write_lock = threading.RLock()
+        self._on_deliver = on_deliver
 
     def send_pdu(self, p: Any) -> bool:
         with self.write_lock:
             return bool(super().send_pdu(p))
+
+    def _message_received(self, pdu: Any) -> None:
+        # SMPP lets the answer come later; meanwhile the reader goes on with submit answers.
+        self._on_deliver(self, pdu)
+
+    def answer_deliver(self, pdu: Any, status: int) -> None:
+        answer = smpp.make_pdu("deliver_sm_resp", client=self, status=status)
+        answer.sequence = pdu.sequence
+        self.send_pdu(answer)
 
 
 class SmppGateway:
@@ -233,6 +251,8 @@ class SmppGateway:
         self._closing = threading.Event()
         self._keeper: threading.Thread | None = None
         self._reader: threading.Thread | None = None
+        self._deliveries_in: queue.Queue[tuple[_Client, Any] | None] = queue.Queue()
+        self._taker: threading.Thread | None = None
 
     @classmethod
     def from_url(cls, parts: SplitResult) -> SmppGateway:
@@ -263,6 +283,8 @@ class SmppGateway:
     def start(self, listener: Listener) -> None:
         """Keep the link bound, so receipts and replies arrive even while nothing is sent."""
         self._listener = listener
+        self._taker = threading.Thread(target=self._take_deliveries, name="smpp-take", daemon=True)
+        self._taker.start()
         if self._transceiver:
             self._keeper = threading.Thread(target=self._keep_bound, name="smpp-link", daemon=True)
             self._keeper.start()
@@ -280,6 +302,9 @@ class SmppGateway:
             client.disconnect()
         if self._keeper is not None:
             self._keeper.join(5)
+        self._deliveries_in.put(None)
+        if self._taker is not None:
+            self._taker.join(5)
 
     def send(self, messages: Sequence[OutgoingSms]) -> GatewayRefs:
         """Submit the parts of several messages, then wait for the SMSC's answers together:
@@ -339,7 +364,11 @@ class SmppGateway:
             if self._closing.is_set():
                 raise GatewayError("the SMPP gateway is closed")
             client = _Client(
-                self.host, self.port, timeout=self._enquire_every, allow_unknown_opt_params=True
+                self.host,
+                self.port,
+                timeout=self._enquire_every,
+                allow_unknown_opt_params=True,
+                on_deliver=lambda c, pdu: self._deliveries_in.put((c, pdu)),
             )
             try:
                 client.connect()
@@ -358,7 +387,6 @@ class SmppGateway:
                 ) from exc
             client.set_message_sent_handler(self._answered)
             client.set_error_pdu_handler(self._refused)
-            client.set_message_received_handler(self._received)
             self._client = client
             self._reader = threading.Thread(
                 target=self._read, args=(client,), name="smpp-reader", daemon=True
@@ -407,35 +435,58 @@ class SmppGateway:
         if answer is not None and not answer.done():
             answer.set_exception(GatewayError(f"SMSC refused the message: {reason}"))
 
-    def _received(self, pdu: Any) -> int:
-        """A `deliver_sm`: a receipt for a part we sent, or a citizen's reply."""
+    def _take_deliveries(self) -> None:
+        while (item := self._deliveries_in.get()) is not None:
+            client, pdu = item
+            status = self._take(pdu)
+            try:
+                client.answer_deliver(pdu, status)
+            except (exceptions.ConnectionError, exceptions.PDUError, OSError):
+                # Unanswered, it comes again on the next link; taking it twice changes nothing.
+                log.warning("could not answer a deliver_sm: the link is gone")
+
+    def _take(self, pdu: Any) -> int:
+        """Hand a `deliver_sm` (a receipt or a citizen's reply) over; the SMPP status to answer.
+
+        A receipt that names a part whose sending has not committed yet is tried again for a
+        moment; past that, a temporary error has the SMSC deliver it again later.
+        """
         listener = self._listener
-        if listener is None:
-            return int(consts.SMPP_ESME_RX_T_APPN)
-        try:
-            if (pdu.esm_class or 0) & DELIVERY_RECEIPT:
-                parsed = parse_receipt(
-                    _text(pdu.short_message),
-                    _text(pdu.receipted_message_id) or None,
-                    pdu.message_state,
-                )
-                if parsed is not None:
-                    ref, status, reason = parsed
-                    listener.receipt(DeliveryReceipt(ref, status, reason, utcnow()))
+        give_up_at = time.monotonic() + NOT_YET_KNOWN_PATIENCE
+        while listener is not None:
+            try:
+                _hand_over(listener, pdu)
+            except NotYetKnown:
+                if time.monotonic() < give_up_at and not self._closing.is_set():
+                    time.sleep(0.05)
+                    continue
+            except Exception:
+                log.exception("could not take a deliver_sm")
             else:
-                listener.inbound(
-                    InboundSms(
-                        sender=_text(pdu.source_addr),
-                        text=_decode(pdu.data_coding or 0, pdu.short_message or b""),
-                        received_at=utcnow(),
-                        gateway_ref=None,
-                    )
-                )
-        except Exception:
-            # The SMSC will deliver it again: that is what a temporary error asks for.
-            log.exception("could not take a deliver_sm")
-            return int(consts.SMPP_ESME_RX_T_APPN)
-        return int(consts.SMPP_ESME_ROK)
+                return int(consts.SMPP_ESME_ROK)
+            break
+        return int(consts.SMPP_ESME_RX_T_APPN)
+
+
+def _hand_over(listener: Listener, pdu: Any) -> None:
+    if (pdu.esm_class or 0) & DELIVERY_RECEIPT:
+        parsed = parse_receipt(
+            _text(pdu.short_message),
+            _text(pdu.receipted_message_id) or None,
+            pdu.message_state,
+        )
+        if parsed is not None:
+            ref, status, reason = parsed
+            listener.receipt(DeliveryReceipt(ref, status, reason, utcnow()))
+        return
+    listener.inbound(
+        InboundSms(
+            sender=_text(pdu.source_addr),
+            text=_decode(pdu.data_coding or 0, pdu.short_message or b""),
+            received_at=utcnow(),
+            gateway_ref=None,
+        )
+    )
 
 
 def _make_submit(client: _Client, addresses: dict[str, Any], part: Part) -> Any:
