@@ -77,6 +77,8 @@ class SmppServer:
         self.deliver_answers: list[int] = []
         # The stat a receipt says at once after each submit_sm; None: the test sends them.
         self.auto_receipt: str | None = "DELIVRD"
+        # submit_sm to these numbers are refused with the status given.
+        self.refusals: dict[str, int] = {}
         self._ids = itertools.count(1000)
         self._listener = socket.socket()
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -180,6 +182,11 @@ class SmppServer:
             )
         elif command == SUBMIT_SM:
             part = self._submitted(connection.bind, body)
+            if part.destination in self.refusals:
+                self._write(
+                    connection, SUBMIT_SM | RESPONSE, self.refusals[part.destination], sequence, b""
+                )
+                return True
             self.submitted.append(part)
             self._write(
                 connection,

@@ -111,7 +111,7 @@ def test_an_smpp_receipt_marks_the_message_delivered_and_says_so_on_the_bus(
 ) -> None:
     message_id = queued_sms(notify_runtime)
 
-    # The SMSC's receipt comes before the sending commits: refused, then taken when it comes again.
+    # The SMSC's receipt comes before the sending commits: it waits for the commit.
     deliver(notify_runtime.work, smpp, [message_id])
 
     wait_until(lambda: message(notify_runtime, message_id).status == "delivered")
@@ -143,6 +143,24 @@ def test_a_failed_smpp_receipt_keeps_the_reason_and_sends_the_text_by_email(
     assert sent["to"] == "wang.fang@example.com"
     assert sent["text"] == message(notify_runtime, message_id).text
     assert "20261201-000007" in sent["subject"]
+
+
+def test_a_number_the_smsc_refuses_fails_at_once_without_retries(
+    notify_runtime: ServiceRuntime, smpp: Gateway, smsc: SmppServer
+) -> None:
+    smsc.refusals[PHONE] = 0x0B  # ESME_RINVDSTADR
+    message_id = queued_sms(notify_runtime)
+
+    deliver(notify_runtime.work, smpp, [message_id])
+
+    refused = message(notify_runtime, message_id)
+    assert refused.status == "failed"
+    assert "Invalid Destination Address" in (refused.error or "")
+    (failed,) = published(notify_runtime, "message.failed")
+    assert failed["status"] == "failed"
+    assert published(notify_runtime, "message.sent") == []
+    (unreachable,) = published(notify_runtime, "citizen.unreachable")
+    assert unreachable["message_id"] == str(message_id)
 
 
 def test_no_receipt_in_time_expires_the_message_and_asks_for_a_call_back(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterator
 
@@ -11,6 +12,7 @@ from services.notify.gateways import (
     DeliveryReceipt,
     GatewayError,
     InboundSms,
+    NotYetKnown,
     OutgoingSms,
     gateway_from_url,
 )
@@ -33,11 +35,15 @@ class Heard:
         self.receipts: list[DeliveryReceipt] = []
         self.replies: list[InboundSms] = []
         self.refuse = threading.Event()
+        self.not_yet = 0
 
     def receipt(self, receipt: DeliveryReceipt) -> None:
         if self.refuse.is_set():
             self.refuse.clear()
-            raise RuntimeError("not recorded yet")
+            raise RuntimeError("the database is away")
+        if self.not_yet:
+            self.not_yet -= 1
+            raise NotYetKnown(receipt.gateway_ref)
         self.receipts.append(receipt)
 
     def inbound(self, sms: InboundSms) -> None:
@@ -78,7 +84,9 @@ def test_a_long_chinese_message_goes_as_ucs2_parts_joined_by_their_header(
     heard = Heard()
     gateway.start(heard)
     try:
-        refs = gateway.send([sms("m-1", LONG_CHINESE), sms("m-2", "【民情12345】您的诉求已受理。")])
+        refs = gateway.send(
+            [sms("m-1", LONG_CHINESE), sms("m-2", "【民情12345】您的诉求已受理。")]
+        ).refs
         gateway.send([sms("m-1", LONG_CHINESE)])  # a retry sends nothing again
 
         assert smsc.binds[0] == "transceiver"
@@ -104,7 +112,7 @@ def test_a_failed_receipt_carries_the_smscs_reason(smsc: SmppServer) -> None:
     heard = Heard()
     gateway.start(heard)
     try:
-        (ref,) = gateway.send([sms("m-1", "【民情12345】您的诉求已受理。")])["m-1"]
+        (ref,) = gateway.send([sms("m-1", "【民情12345】您的诉求已受理。")]).refs["m-1"]
         smsc.send_receipt(ref, "UNDELIV", err="011")
 
         wait_until(lambda: heard.receipts)
@@ -129,6 +137,20 @@ def test_a_receipt_the_listener_cannot_take_yet_is_delivered_again(smsc: SmppSer
         wait_until(lambda: heard.receipts)
         assert smsc.deliver_answers[0] != 0
         assert smsc.deliver_answers[-1] == 0
+    finally:
+        gateway.close()
+
+
+def test_a_receipt_for_a_sending_not_yet_committed_waits_for_it(smsc: SmppServer) -> None:
+    gateway = gateway_for(smsc)
+    heard = Heard()
+    heard.not_yet = 3
+    gateway.start(heard)
+    try:
+        gateway.send([sms("m-1", "【民情12345】您的诉求已受理。")])
+
+        wait_until(lambda: heard.receipts)
+        assert smsc.deliver_answers == [0]
     finally:
         gateway.close()
 
@@ -158,6 +180,36 @@ def test_a_transmitter_only_sends(smsc: SmppServer) -> None:
         (part,) = smsc.submitted
         assert part.data_coding == 0
         assert b"\x1b\x28ok\x1b\x29" in part.short_message
+    finally:
+        gateway.close()
+
+
+def test_a_number_the_smsc_refuses_for_good_is_reported_and_the_rest_go(
+    smsc: SmppServer,
+) -> None:
+    smsc.refusals["10000"] = 0x0B  # ESME_RINVDSTADR
+    gateway = gateway_for(smsc)
+    gateway.start(Heard())
+    try:
+        bad = dataclasses.replace(sms("m-1", "【民情12345】您的诉求已受理。"), to="10000")
+        handover = gateway.send([bad, sms("m-2", "【民情12345】您的诉求已受理。")])
+
+        assert list(handover.refs) == ["m-2"]
+        assert list(handover.refused) == ["m-1"]
+        assert "Invalid Destination Address" in handover.refused["m-1"]
+    finally:
+        gateway.close()
+
+
+def test_throttling_fails_the_send_for_a_retry(smsc: SmppServer) -> None:
+    smsc.refusals["13800138000"] = 0x58  # ESME_RTHROTTLED
+    gateway = gateway_for(smsc)
+    gateway.start(Heard())
+    try:
+        with pytest.raises(GatewayError):
+            gateway.send([sms("m-1", "【民情12345】您的诉求已受理。")])
+        del smsc.refusals["13800138000"]
+        assert list(gateway.send([sms("m-1", "【民情12345】您的诉求已受理。")]).refs) == ["m-1"]
     finally:
         gateway.close()
 

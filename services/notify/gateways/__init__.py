@@ -8,7 +8,7 @@ receipts); `smpp://system_id:password@host:2775` speaks SMPP 3.4 to an operator'
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Literal, Protocol
@@ -58,9 +58,18 @@ class NotYetKnown(Exception):
     """A listener cannot take this yet (a receipt for a sending still committing): ask again."""
 
 
-# The gateway's references for each message it took, by notify's message id: one per part
-# sent, which its delivery receipts will name. Empty for a gateway that sends no receipts.
-GatewayRefs = Mapping[str, Sequence[str]]
+@dataclass(frozen=True)
+class Handover:
+    """What a gateway did with a batch, by notify's message id."""
+
+    # The references of the parts it took, which its receipts will name (none: no receipts).
+    refs: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    # The messages it refused for good (a bad number, say), with its reason: not retried.
+    refused: Mapping[str, str] = field(default_factory=dict)
+
+
+class Refused(Exception):
+    """The gateway refused one message for good; its reason is the exception's text."""
 
 
 class Listener(Protocol):
@@ -75,7 +84,7 @@ class Gateway(Protocol):
     # Whether delivery receipts follow; if so, a message without one in time has expired.
     sends_receipts: bool
 
-    def send(self, messages: Sequence[OutgoingSms]) -> GatewayRefs:
+    def send(self, messages: Sequence[OutgoingSms]) -> Handover:
         """Hand the messages over, all or, on GatewayError, some of them.
 
         Must be idempotent on `message_id`: a retry sends the same batch again, and what went

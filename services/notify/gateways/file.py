@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from services.kernel.clock import utcnow
-from services.notify.gateways import GatewayRefs, Listener, OutgoingSms
+from services.notify.gateways import Handover, Listener, OutgoingSms
 from services.notify.gateways.jsonl import JsonLinesOutbox
 
 
@@ -21,10 +21,10 @@ class FileGateway:
         self.path = path
         self._outbox = JsonLinesOutbox(path)
 
-    def send(self, messages: Sequence[OutgoingSms]) -> GatewayRefs:
+    def send(self, messages: Sequence[OutgoingSms]) -> Handover:
         sent_at = utcnow().isoformat()
         self._outbox.append({sms.message_id: _line(sms, sent_at) for sms in messages})
-        return {}
+        return Handover()
 
     def start(self, listener: Listener) -> None:
         """Nothing arrives through a file."""

@@ -8,7 +8,8 @@ We POST to the configured URL
 with `X-Minqing-Timestamp: <unix seconds>` and
 `X-Minqing-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" under the shared secret>`.
 The provider answers 2xx with `{"messages": [{"id": "...", "ref": "<its id>"}]}` (a message
-without `ref` is known by our id), and must treat a repeated `id` as the same message.
+without `ref` is known by our id; one with `"error": "<reason>"` it refuses for good, and it
+fails without retries), and must treat a repeated `id` as the same message.
 It reports delivery and citizens' replies by posting, signed the same way, to notify's
 `/api/v1/notify/sms/receipts` and `/api/v1/notify/sms/inbound` (see `services.notify.api`).
 """
@@ -24,7 +25,7 @@ import urllib.request
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-from services.notify.gateways import GatewayError, GatewayRefs, Listener, OutgoingSms
+from services.notify.gateways import GatewayError, Handover, Listener, OutgoingSms
 
 TIMESTAMP_HEADER = "X-Minqing-Timestamp"
 SIGNATURE_HEADER = "X-Minqing-Signature"
@@ -74,7 +75,7 @@ class HttpGateway:
         self._timeout = timeout
         self._host = urlsplit(url).netloc
 
-    def send(self, messages: Sequence[OutgoingSms]) -> GatewayRefs:
+    def send(self, messages: Sequence[OutgoingSms]) -> Handover:
         body = json.dumps(
             {
                 "messages": [
@@ -97,12 +98,20 @@ class HttpGateway:
             raise GatewayError(f"SMS provider {self._host} answered {exc.code}") from exc
         except (urllib.error.URLError, OSError, ValueError) as exc:
             raise GatewayError(f"SMS provider {self._host}: {type(exc).__name__}") from exc
-        refs = {
-            str(item["id"]): str(item.get("ref") or item["id"])
+        answered = {
+            str(item["id"]): item
             for item in answer.get("messages", [])
             if isinstance(item, dict) and "id" in item
         }
-        return {m.message_id: (refs.get(m.message_id, m.message_id),) for m in messages}
+        refs: dict[str, tuple[str, ...]] = {}
+        refused: dict[str, str] = {}
+        for m in messages:
+            item = answered.get(m.message_id, {})
+            if item.get("error"):
+                refused[m.message_id] = str(item["error"])[:400]
+            else:
+                refs[m.message_id] = (str(item.get("ref") or m.message_id),)
+        return Handover(refs, refused)
 
     def start(self, listener: Listener) -> None:
         """Receipts and replies come to notify's HTTP API instead."""

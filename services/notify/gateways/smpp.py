@@ -17,6 +17,7 @@ import queue
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -32,12 +33,13 @@ from services.kernel.config import ConfigError
 from services.notify.gateways import (
     DeliveryReceipt,
     GatewayError,
-    GatewayRefs,
+    Handover,
     InboundSms,
     Listener,
     NotYetKnown,
     OutgoingSms,
     ReceiptStatus,
+    Refused,
 )
 from services.notify.sms import is_gsm7
 
@@ -71,6 +73,21 @@ GSM7_EXTENSION = {
 _ESCAPE = 0x1B
 # Seconds a receipt waits for its part's sending to commit before the SMSC is asked to retry.
 NOT_YET_KNOWN_PATIENCE = 3.0
+REMEMBERED_MESSAGES = 100_000
+# submit_sm_resp statuses that sending again cannot change: the message fails with the reason.
+# Anything else (throttling, a full queue, a system error) is retried.
+PERMANENT_REFUSALS = frozenset(
+    {
+        consts.SMPP_ESME_RINVMSGLEN,
+        consts.SMPP_ESME_RINVSRCADR,
+        consts.SMPP_ESME_RINVDSTADR,
+        consts.SMPP_ESME_RINVESMCLASS,
+        consts.SMPP_ESME_RINVSRCTON,
+        consts.SMPP_ESME_RINVSRCNPI,
+        consts.SMPP_ESME_RINVDSTTON,
+        consts.SMPP_ESME_RINVDSTNPI,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -246,7 +263,7 @@ class SmppGateway:
         self._lock = threading.Lock()
         self._client: _Client | None = None
         self._pending: dict[int, Future[str]] = {}
-        self._sent: dict[str, tuple[str, ...]] = {}
+        self._sent: OrderedDict[str, tuple[str, ...]] = OrderedDict()
         self._listener: Listener | None = None
         self._closing = threading.Event()
         self._keeper: threading.Thread | None = None
@@ -306,28 +323,40 @@ class SmppGateway:
         if self._taker is not None:
             self._taker.join(5)
 
-    def send(self, messages: Sequence[OutgoingSms]) -> GatewayRefs:
+    def send(self, messages: Sequence[OutgoingSms]) -> Handover:
         """Submit the parts of several messages, then wait for the SMSC's answers together:
         the link carries a window of messages in one round trip's time, not one per part."""
         fresh = [m for m in messages if m.message_id not in self._sent]
+        refused: dict[str, str] = {}
         if fresh:
             client = self._bound()
             try:
                 # SMSCs cap the submits awaiting an answer (the window); stay under it.
                 for start in range(0, len(fresh), self._window):
-                    chunk = fresh[start : start + self._window]
-                    answers = self._submit(client, chunk)
-                    for sms in chunk:
-                        self._sent[sms.message_id] = tuple(
-                            a.result(timeout=self._timeout) for a in answers[sms.message_id]
-                        )
+                    answers = self._submit(client, fresh[start : start + self._window])
+                    for message_id, parts in answers.items():
+                        try:
+                            refs = tuple(a.result(timeout=self._timeout) for a in parts)
+                        except Refused as exc:
+                            refused[message_id] = str(exc)
+                        else:
+                            self._remember(message_id, refs)
             except FutureTimeout as exc:
                 self._drop(client)
                 raise GatewayError(f"SMSC {self.host}:{self.port} did not answer in time") from exc
             except (exceptions.ConnectionError, exceptions.PDUError, OSError) as exc:
                 self._drop(client)
                 raise GatewayError(f"SMSC {self.host}:{self.port}: {type(exc).__name__}") from exc
-        return {m.message_id: self._sent[m.message_id] for m in messages}
+        sent = {
+            m.message_id: self._sent[m.message_id] for m in messages if m.message_id in self._sent
+        }
+        return Handover(sent, refused)
+
+    def _remember(self, message_id: str, refs: tuple[str, ...]) -> None:
+        self._sent[message_id] = refs
+        # A retry comes within minutes; older messages need not be remembered.
+        while len(self._sent) > REMEMBERED_MESSAGES:
+            self._sent.popitem(last=False)
 
     def _submit(
         self, client: _Client, messages: Sequence[OutgoingSms]
@@ -431,9 +460,12 @@ class SmppGateway:
 
     def _refused(self, pdu: Any) -> None:
         answer = self._pending.pop(pdu.sequence, None)
-        reason = consts.DESCRIPTIONS.get(pdu.status, "unknown status")
+        reason = f"{consts.DESCRIPTIONS.get(pdu.status, 'unknown status')} (0x{pdu.status:x})"
         if answer is not None and not answer.done():
-            answer.set_exception(GatewayError(f"SMSC refused the message: {reason}"))
+            if pdu.status in PERMANENT_REFUSALS:
+                answer.set_exception(Refused(reason))
+            else:
+                answer.set_exception(GatewayError(f"SMSC refused the message: {reason}"))
 
     def _take_deliveries(self) -> None:
         while (item := self._deliveries_in.get()) is not None:
