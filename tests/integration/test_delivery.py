@@ -40,6 +40,7 @@ pytestmark = pytest.mark.integration
 
 GATEWAY_SECRET = "provider-shared-secret"
 PHONE = "13800138000"
+BLOCKED = "13900000000"
 
 
 @pytest.fixture
@@ -66,18 +67,20 @@ def smpp(smsc: SmppServer, notify_runtime: ServiceRuntime) -> Iterator[Gateway]:
     gateway.close()
 
 
-def queued_sms(runtime: ServiceRuntime, *, email: str | None = None) -> uuid.UUID:
+def queued_sms(
+    runtime: ServiceRuntime, *, email: str | None = None, phone: str = PHONE
+) -> uuid.UUID:
     """A case's citizen, and a step notice to them waiting to be sent."""
     case_id, message_id = uuid.uuid4(), uuid.uuid4()
     with runtime.work() as work:
         work.session.add(
-            CaseContact(case_id=case_id, tracking_no="20261201-000007", phone=PHONE, email=email)
+            CaseContact(case_id=case_id, tracking_no="20261201-000007", phone=phone, email=email)
         )
         work.session.add(
             Message(
                 id=message_id,
                 event_id=uuid.uuid4(),
-                recipient=PHONE,
+                recipient=phone,
                 template="case_dispatched",
                 channel="sms",
                 case_id=case_id,
@@ -210,7 +213,14 @@ class Provider(BaseHTTPRequestHandler):
         batch = json.loads(body)
         self.received.extend(batch["messages"])
         answer = json.dumps(
-            {"messages": [{"id": m["id"], "ref": f"p-{m['id'][:8]}"} for m in batch["messages"]]}
+            {
+                "messages": [
+                    {"id": m["id"], "error": "blacklisted number"}
+                    if m["to"] == BLOCKED
+                    else {"id": m["id"], "ref": f"p-{m['id'][:8]}"}
+                    for m in batch["messages"]
+                ]
+            }
         ).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -245,13 +255,18 @@ def test_the_http_gateway_signs_its_request_and_a_signed_callback_settles_the_me
     url, handler = provider
     gateway = gateway_from_url(url, secret=GATEWAY_SECRET)
     message_id = queued_sms(notify_runtime)
+    blocked_id = queued_sms(notify_runtime, phone=BLOCKED)
     client = TestClient(build_app([notify_runtime]))
 
-    deliver(notify_runtime.work, gateway, [message_id])
+    deliver(notify_runtime.work, gateway, [message_id, blocked_id])
 
-    (sent,) = handler.received
-    assert (sent["id"], sent["to"]) == (str(message_id), PHONE)
+    assert [(m["id"], m["to"]) for m in handler.received] == [
+        (str(message_id), PHONE),
+        (str(blocked_id), BLOCKED),
+    ]
     assert handler.bad_signatures == []
+    blocked = message(notify_runtime, blocked_id)
+    assert (blocked.status, blocked.error) == ("failed", "blacklisted number")
     ref = f"p-{str(message_id)[:8]}"
     receipt = {"receipts": [{"ref": ref, "status": "delivered"}]}
     forged = signed_post(client, "/api/v1/notify/sms/receipts", receipt, secret="guessed")
