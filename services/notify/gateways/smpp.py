@@ -165,9 +165,9 @@ def concatenation_reference(message_id: str) -> int:
 
 
 _RECEIPT_FIELD = re.compile(r"(id|stat|err):(\S*)", re.IGNORECASE)
-# message_state values (5.2.28) and the `stat:` words of the receipt text (Appendix B).
-_STATES: dict[int, ReceiptStatus] = {2: "delivered", 3: "expired", 4: "failed", 5: "failed"}
-_STATES.update({8: "failed", 7: "failed"})
+# message_state values (5.2.28) as the receipt text's `stat:` words (Appendix B), and what
+# each final one means for the part.
+_STATE_WORDS = {2: "DELIVRD", 3: "EXPIRED", 4: "DELETED", 5: "UNDELIV", 7: "UNKNOWN", 8: "REJECTD"}
 _STAT_WORDS: dict[str, ReceiptStatus] = {
     "DELIVRD": "delivered",
     "EXPIRED": "expired",
@@ -188,15 +188,13 @@ def parse_receipt(
     """
     fields = {k.lower(): v for k, v in _RECEIPT_FIELD.findall(text)}
     ref = receipted_id or fields.get("id")
-    word = fields.get("stat", "").upper()
-    status = _STATES.get(message_state) if message_state is not None else None
-    status = status or _STAT_WORDS.get(word)
+    word = _STATE_WORDS.get(message_state or 0) or fields.get("stat", "").upper()
+    status = _STAT_WORDS.get(word)
     if not ref or status is None:
         return None
-    reason = None if status == "delivered" else f"{word or 'state ' + str(message_state)}"
-    if reason is not None and fields.get("err"):
-        reason += f" err:{fields['err']}"
-    return ref, status, reason
+    if status == "delivered":
+        return ref, status, None
+    return ref, status, f"{word} err:{fields['err']}" if fields.get("err") else word
 
 
 def _text(value: Any) -> str:
@@ -308,6 +306,8 @@ class SmppGateway:
 
     def close(self) -> None:
         self._closing.set()
+        if self._keeper is not None:
+            self._keeper.join(self._timeout)
         with self._lock:
             client, self._client = self._client, None
         if client is not None:
@@ -317,8 +317,6 @@ class SmppGateway:
             if self._reader is not None:
                 self._reader.join(self._timeout)
             client.disconnect()
-        if self._keeper is not None:
-            self._keeper.join(5)
         self._deliveries_in.put(None)
         if self._taker is not None:
             self._taker.join(5)
