@@ -314,9 +314,11 @@ class SmppGateway:
             # The reader takes the answer and, finding itself no longer the link's, stops.
             with contextlib.suppress(exceptions.ConnectionError, exceptions.PDUError, OSError):
                 client.send_pdu(smpp.make_pdu("unbind", client=client))
-            if self._reader is not None:
-                self._reader.join(self._timeout)
-            client.disconnect()
+            reader = self._reader
+            if reader is not None:
+                reader.join(self._timeout)
+            if reader is None or reader.is_alive():
+                client.disconnect()  # else the reader has, on its way out
         self._deliveries_in.put(None)
         if self._taker is not None:
             self._taker.join(5)
