@@ -18,6 +18,7 @@ from services.kernel.events.contracts import (
     EmailCaseOpened,
 )
 from services.kernel.work import Work
+from services.notify.by_email import email_of, email_recipient, queue_email
 from services.notify.models import CaseContact, CaseMerge, EmailEnvelope, Message
 from services.notify.sealed import sms_address
 from services.notify.tasks import SEND_MESSAGES
@@ -101,12 +102,16 @@ def queue_sms(
 ) -> None:
     """Record the message (once per event, recipient and template) and queue its sending.
 
-    Nothing for a contact without a phone, nor for a recipient in `skip`, which then gains it:
-    one event texts each number once, however many of its cases follow the event's case.
+    A contact without a phone gets it by email, if they gave one; nothing goes to a recipient
+    in `skip`, which then gains it: one event texts each number once, however many of its
+    cases follow the event's case.
     """
     assert work.envelope is not None
     address = sms_address(contact, work.settings.secret_key)
-    if address is None or (skip is not None and address.recipient in skip):
+    if address is None:
+        email_instead(work, contact, message, skip=skip)
+        return
+    if skip is not None and address.recipient in skip:
         return
     if skip is not None:
         skip.add(address.recipient)
@@ -127,6 +132,29 @@ def queue_sms(
     )
     work.session.add(record)
     work.enqueue(SEND_MESSAGES, str(record.id))
+
+
+def email_instead(
+    work: Work, contact: CaseContact, message: RenderedMessage, *, skip: set[str] | None
+) -> None:
+    """The step notice by email, for a citizen who gave an email and no phone."""
+    assert work.envelope is not None
+    address = email_of(contact, work.settings.secret_key)
+    if address is None:
+        return
+    recipient = email_recipient(work.settings.secret_key, address)
+    if skip is not None:
+        if recipient in skip:
+            return
+        skip.add(recipient)
+    queue_email(
+        work,
+        event_id=work.envelope.id,
+        contact=contact,
+        address=address,
+        template=message.template,
+        text=message.text,
+    )
 
 
 def followers(work: Work, case_id: uuid.UUID) -> list[CaseContact]:

@@ -7,9 +7,7 @@ another way: by email when they gave one, else the case goes on the operators' c
 
 from __future__ import annotations
 
-import json
 import logging
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal, cast
@@ -19,18 +17,16 @@ from sqlalchemy import select
 
 from services.kernel.clock import utcnow
 from services.kernel.events.contracts import (
-    ACKNOWLEDGEMENT_RECIPIENT,
     CitizenUnreachable,
-    Contact,
     MessageDelivered,
     MessageFailed,
 )
-from services.kernel.sealing import REPORTER_CONTACT, sealer_for
 from services.kernel.work import Work
+from services.notify.by_email import email_of, queue_email
 from services.notify.gateways import DeliveryReceipt, InboundSms, NotYetKnown, ReceiptStatus
-from services.notify.models import CaseContact, DeliveryWatch, EmailEnvelope, Message, MessagePart
+from services.notify.models import CaseContact, DeliveryWatch, Message, MessagePart
 from services.notify.replies import take_reply
-from services.notify.sending import SEND_MESSAGES, WorkOpener
+from services.notify.sending import WorkOpener
 
 log = logging.getLogger(__name__)
 
@@ -158,9 +154,17 @@ def reach_another_way(work: Work, message: Message, reason: str) -> None:
     contact = work.session.get(CaseContact, message.case_id)
     if contact is None or not _is_the_citizen(message, contact):
         return
-    email = _email_of(contact, work.settings.secret_key)
-    if email is not None:
-        _queue_email(work, message, email)
+    address = email_of(contact, work.settings.secret_key)
+    if address is not None:
+        # The failed SMS is what this email answers for: one email per SMS, however often asked.
+        queue_email(
+            work,
+            event_id=message.id,
+            contact=contact,
+            address=address,
+            template=message.template,
+            text=message.text,
+        )
         work.after_commit(FALLBACKS.labels("email").inc)
         return
     work.after_commit(FALLBACKS.labels("callback").inc)
@@ -181,47 +185,6 @@ def _is_the_citizen(message: Message, contact: CaseContact) -> bool:
     if contact.sealed_contact is not None:
         return message.sealed_recipient is not None
     return contact.phone is not None and message.recipient == contact.phone
-
-
-def _email_of(contact: CaseContact, secret_key: str) -> str | None:
-    if contact.sealed_contact is None:
-        return contact.email
-    opened = Contact.model_validate_json(
-        sealer_for(secret_key, REPORTER_CONTACT).open(contact.sealed_contact)
-    )
-    return opened.email
-
-
-def _queue_email(work: Work, sms: Message, address: str) -> None:
-    settings = work.settings
-    message_id = uuid.uuid4()
-    domain = settings.mail_addresses[0].partition("@")[2]
-    email = Message(
-        id=message_id,
-        # The failed SMS is what this email answers for: one email per SMS, however often asked.
-        event_id=sms.id,
-        recipient="(sealed)",
-        template=sms.template,
-        channel="email",
-        case_id=sms.case_id,
-        tracking_no=sms.tracking_no,
-        text=sms.text,
-        segments=0,
-        status="queued",
-        created_at=utcnow(),
-    )
-    work.session.add(email)
-    work.session.add(
-        EmailEnvelope(
-            message=email,
-            sealed_to=sealer_for(settings.secret_key, ACKNOWLEDGEMENT_RECIPIENT).seal(address),
-            subject=f"{settings.sms_signature.strip('【】[] ')} {sms.tracking_no}",
-            headers=json.dumps(
-                {"Message-ID": f"<{message_id}@{domain}>", "Auto-Submitted": "auto-generated"}
-            ),
-        )
-    )
-    work.enqueue(SEND_MESSAGES, str(message_id))
 
 
 class WorkListener:

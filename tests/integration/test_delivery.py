@@ -10,11 +10,14 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -34,7 +37,7 @@ from services.notify.models import CaseContact, DeliveryWatch, EmailEnvelope, Me
 from services.notify.receipts import WorkListener, expire_overdue
 from services.notify.sending import deliver
 from tests.smpp_server import SmppServer
-from tests.support import publish_envelopes, read_sms, wait_until
+from tests.support import free_port, publish_envelopes, read_sms, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -377,3 +380,61 @@ def test_a_running_notify_texts_through_smpp_and_hears_receipts_and_replies_on_i
     wait_until(lambda: published(runtime, "citizen.replied"), timeout=20)
     (replied,) = published(runtime, "citizen.replied")
     assert (replied["case_id"], replied["text"]) == (str(case_id), "进度")
+
+
+class Mailbox:
+    """A real SMTP server's handler keeping every message."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[list[str], EmailMessage]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        parsed = message_from_bytes(envelope.original_content, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.received.append((list(envelope.rcpt_tos), parsed))
+        return "250 OK"
+
+
+def test_a_citizen_who_gave_only_an_email_hears_each_step_by_email_over_smtp(
+    settings: Settings, running: list[ServiceRuntime]
+) -> None:
+    mailbox, port = Mailbox(), free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        settings = dataclasses.replace(settings, email_gateway=f"smtp://127.0.0.1:{port}")
+        runtime = ServiceRuntime(notify.SERVICE, settings)
+        running.append(runtime)
+        runtime.start()
+        assert runtime.wait_ready()
+        case_id = uuid.uuid4()
+        submitted = CaseSubmitted(
+            case_id=case_id,
+            tracking_no="20261201-000043",
+            access_code="ABC234",
+            channel="web",
+            kind="complaint",
+            category=None,
+            description="路灯坏了",
+            location=None,
+            contact=Contact(email="wang.fang@example.com"),
+            submitted_at=utcnow(),
+            promised_date=date(2026, 12, 16),
+        ).envelope(producer="intake", case_id=case_id)
+
+        publish_envelopes(settings.broker_url, [submitted, submitted])
+
+        wait_until(lambda: mailbox.received, timeout=20)
+        wait_until(lambda: published(runtime, "message.sent"), timeout=20)
+        time.sleep(0.5)
+        ((to, mail),) = mailbox.received
+        assert to == ["wang.fang@example.com"]
+        assert "20261201-000043" in mail["Subject"]
+        body = mail.get_body(("plain",))
+        assert body is not None
+        assert "您的诉求已受理，编号20261201-000043" in body.get_content()
+        (sent,) = published(runtime, "message.sent")
+        assert sent["channel"] == "email"
+        assert read_sms(Path(settings.sms_gateway.removeprefix("file://"))) == []
+    finally:
+        controller.stop()
