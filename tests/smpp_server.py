@@ -128,6 +128,16 @@ class SmppServer:
         """A citizen's SMS to our number (MO), in UCS-2."""
         self._deliver(_deliver_body(sender, "106912345", 0, 8, text.encode("utf-16-be")))
 
+    def send_long_reply(self, sender: str, text: str, reference: int = 42) -> None:
+        """A citizen's long reply in UCS-2 parts of 67 characters, the last part first."""
+        chunks = [text[i : i + 67].encode("utf-16-be") for i in range(0, len(text), 67)]
+        parts = [
+            bytes([5, 0, 3, reference, len(chunks), n]) + chunk
+            for n, chunk in enumerate(chunks, start=1)
+        ]
+        for part in reversed(parts):
+            self._deliver(_deliver_body(sender, "106912345", 0x40, 8, part))
+
     def _deliver(self, body: bytes) -> None:
         receivers = [c for c in self._connections if c.bind in ("transceiver", "receiver")]
         if not receivers:

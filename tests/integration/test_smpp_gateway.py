@@ -23,9 +23,8 @@ from tests.support import free_port, wait_until
 
 pytestmark = pytest.mark.integration
 
-LONG_CHINESE = (
-    "【民情12345】" + "您反映的小区路灯问题已由城市管理局处理完毕，请对办理结果进行评价。" * 4
-)
+RESOLVED = "您反映的小区路灯问题已由城市管理局处理完毕，请对办理结果进行评价。"
+LONG_CHINESE = "【民情12345】" + RESOLVED * 4
 
 
 class Heard:
@@ -165,6 +164,23 @@ def test_a_citizens_reply_comes_in_on_the_transceiver_link(smsc: SmppServer) -> 
 
         wait_until(lambda: heard.replies)
         assert (heard.replies[0].sender, heard.replies[0].text) == ("8613800138000", "进度")
+    finally:
+        gateway.close()
+
+
+def test_a_long_reply_is_joined_from_its_parts_whatever_their_order(smsc: SmppServer) -> None:
+    gateway = gateway_for(smsc)
+    heard = Heard()
+    gateway.start(heard)
+    try:
+        wait_until(lambda: smsc.binds)
+        smsc.send_long_reply("13800138000", RESOLVED * 3)
+
+        wait_until(lambda: heard.replies)
+        (reply,) = heard.replies
+        assert reply.text == RESOLVED * 3
+        wait_until(lambda: len(smsc.deliver_answers) == 2)  # 105 characters: two parts
+        assert smsc.deliver_answers == [0, 0]
     finally:
         gateway.close()
 

@@ -13,10 +13,12 @@ from services.notify.gateways.smpp import (
     DEFAULT_ALPHABET,
     UCS2,
     UDH_INDICATOR,
+    Reassembly,
     gsm7_decode,
     gsm7_septets,
     parse_receipt,
     split_message,
+    user_data_parts,
 )
 from services.notify.receipts import outcome
 from services.notify.replies import national_number
@@ -62,6 +64,20 @@ def test_an_extension_character_costs_two_septets_and_stays_whole() -> None:
     assert [len(p.short_message) - 6 for p in split] == [152, 12]
     assert gsm7_decode(b"".join(p.short_message[6:] for p in split)) == text
     assert gsm7_septets("{") == [bytes([0x1B, 0x28])]
+
+
+def test_a_long_reply_is_joined_once_its_last_part_is_in() -> None:
+    joining = Reassembly()
+    part = [bytes([5, 0, 3, 9, 2, n]) + c.encode("utf-16-be") for n, c in ((1, "进"), (2, "度"))]
+    sixteen_bit = bytes([6, 8, 4, 1, 2, 2, 1]) + "另".encode("utf-16-be")
+
+    assert joining.add("138", part[1]) is None
+    assert joining.add("139", sixteen_bit) is None  # another reply, with a 16-bit reference
+    assert joining.add("138", part[0]) == "进度".encode("utf-16-be")
+    joining.forget("138", part[0])
+    assert joining.add("138", part[1]) is None  # forgotten: the next reply starts afresh
+    assert user_data_parts(sixteen_bit) == (0x0102, 2, 1, "另".encode("utf-16-be"))
+    assert user_data_parts(bytes([3, 0x24, 1, 0]) + b"x") is None
 
 
 def test_a_receipt_is_read_from_its_optional_parameters_before_its_text() -> None:

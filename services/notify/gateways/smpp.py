@@ -159,6 +159,61 @@ def split_message(text: str, reference: int) -> list[Part]:
     ]
 
 
+def user_data_parts(short_message: bytes) -> tuple[int, int, int, bytes] | None:
+    """From a part with a user data header: its reference, total, number, and its own data.
+
+    Knows the 8-bit (IE 0x00) and 16-bit (IE 0x08) concatenation headers; None without one.
+    """
+    if not short_message:
+        return None
+    header, data = short_message[1 : 1 + short_message[0]], short_message[1 + short_message[0] :]
+    pos = 0
+    while pos + 2 <= len(header):
+        tag, size = header[pos], header[pos + 1]
+        value = header[pos + 2 : pos + 2 + size]
+        if tag == 0x00 and size == 3:
+            return value[0], value[1], value[2], data
+        if tag == 0x08 and size == 4:
+            return (value[0] << 8) | value[1], value[2], value[3], data
+        pos += 2 + size
+    return None
+
+
+class Reassembly:
+    """Joins a citizen's long reply from its parts, which may come in any order."""
+
+    # Replies waiting for a part; the oldest is let go past this many.
+    LIMIT = 1000
+
+    def __init__(self) -> None:
+        self._waiting: OrderedDict[tuple[str, int, int], dict[int, bytes]] = OrderedDict()
+
+    def add(self, sender: str, short_message: bytes) -> bytes | None:
+        """The whole reply's data once its last part is in; None while parts are missing."""
+        found = user_data_parts(short_message)
+        if found is None:
+            return short_message
+        reference, total, number, data = found
+        key = (sender, reference, total)
+        parts = self._waiting.setdefault(key, {})
+        parts[number] = data
+        if len(parts) < total:
+            while len(self._waiting) > self.LIMIT:
+                self._waiting.popitem(last=False)
+            return None
+        return b"".join(parts[n] for n in sorted(parts))
+
+    def forget(self, sender: str, short_message: bytes) -> None:
+        """Let go of the parts of the reply this part completed, once it was handed over.
+
+        Kept until then, so that the last part, delivered again after a failed hand-over,
+        completes it again.
+        """
+        found = user_data_parts(short_message)
+        if found is not None:
+            self._waiting.pop((sender, found[0], found[1]), None)
+
+
 def concatenation_reference(message_id: str) -> int:
     """A reference the same on every retry of a message, so a handset joins its parts."""
     return hashlib.sha256(message_id.encode()).digest()[0]
@@ -268,6 +323,7 @@ class SmppGateway:
         self._reader: threading.Thread | None = None
         self._deliveries_in: queue.Queue[tuple[_Client, Any] | None] = queue.Queue()
         self._taker: threading.Thread | None = None
+        self._replies = Reassembly()
 
     @classmethod
     def from_url(cls, parts: SplitResult) -> SmppGateway:
@@ -487,7 +543,7 @@ class SmppGateway:
         give_up_at = time.monotonic() + NOT_YET_KNOWN_PATIENCE
         while listener is not None:
             try:
-                _hand_over(listener, pdu)
+                self._hand_over(listener, pdu)
             except NotYetKnown:
                 if time.monotonic() < give_up_at and not self._closing.is_set():
                     time.sleep(0.05)
@@ -499,26 +555,36 @@ class SmppGateway:
             break
         return int(consts.SMPP_ESME_RX_T_APPN)
 
-
-def _hand_over(listener: Listener, pdu: Any) -> None:
-    if (pdu.esm_class or 0) & DELIVERY_RECEIPT:
-        parsed = parse_receipt(
-            _text(pdu.short_message),
-            _text(pdu.receipted_message_id) or None,
-            pdu.message_state,
+    def _hand_over(self, listener: Listener, pdu: Any) -> None:
+        esm_class = pdu.esm_class or 0
+        if esm_class & DELIVERY_RECEIPT:
+            parsed = parse_receipt(
+                _text(pdu.short_message),
+                _text(pdu.receipted_message_id) or None,
+                pdu.message_state,
+            )
+            if parsed is not None:
+                ref, status, reason = parsed
+                listener.receipt(DeliveryReceipt(ref, status, reason, utcnow()))
+            return
+        sender, data = _text(pdu.source_addr), pdu.short_message or b""
+        whole: bytes | None = data
+        if esm_class & UDH_INDICATOR:
+            # A long reply comes in parts; each is acknowledged as it comes, and the whole
+            # handed over with the last (a crash in between loses the parts held so far).
+            whole = self._replies.add(sender, data)
+        if whole is None:
+            return
+        listener.inbound(
+            InboundSms(
+                sender=sender,
+                text=_decode(pdu.data_coding or 0, whole),
+                received_at=utcnow(),
+                gateway_ref=None,
+            )
         )
-        if parsed is not None:
-            ref, status, reason = parsed
-            listener.receipt(DeliveryReceipt(ref, status, reason, utcnow()))
-        return
-    listener.inbound(
-        InboundSms(
-            sender=_text(pdu.source_addr),
-            text=_decode(pdu.data_coding or 0, pdu.short_message or b""),
-            received_at=utcnow(),
-            gateway_ref=None,
-        )
-    )
+        if esm_class & UDH_INDICATOR:
+            self._replies.forget(sender, data)
 
 
 def _make_submit(client: _Client, addresses: dict[str, Any], part: Part) -> Any:
