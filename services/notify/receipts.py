@@ -7,7 +7,6 @@ another way: by email when they gave one, else the case goes on the operators' c
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal, cast
@@ -27,8 +26,6 @@ from services.notify.gateways import DeliveryReceipt, InboundSms, NotYetKnown, R
 from services.notify.models import CaseContact, DeliveryWatch, Message, MessagePart
 from services.notify.replies import take_reply
 from services.notify.sending import WorkOpener
-
-log = logging.getLogger(__name__)
 
 MESSAGES_SETTLED = Counter(
     "minqing_messages_settled_total",

@@ -13,6 +13,7 @@ from services.notify.receipts import EXPIRY_BATCH, WorkListener, expire_overdue
 from services.notify.sending import SEND_MESSAGES, STALE_AFTER, deliver, stale_message_ids
 
 __all__ = ["SEND_MESSAGES", "register_tasks"]
+
 # Messages per task when re-queueing: small enough that one retry repeats little.
 REQUEUE_CHUNK = 50
 # How often to look for messages whose delivery receipt is overdue.
