@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from services.intake import categories, domain
+from services.intake.callbacks import record_missed_call
 from services.intake.models import Case, CatalogueCategory, Resolution, TimelineEntry
 from services.intake.ratings import CannotRate, rate
 from services.intake.supplements import supplement
@@ -21,6 +22,7 @@ from services.kernel.events.contracts import (
     CaseResolved,
     CataloguePublished,
     CitizenReplied,
+    CitizenUnreachable,
 )
 from services.kernel.work import Work
 
@@ -164,3 +166,24 @@ def take_sms_reply(event: CitizenReplied, work: Work) -> None:
             # Rated already, or reopened since: what they wrote is still kept, as a message.
             pass
     supplement(work, case, "sms", event.text)
+
+
+@subscriptions.subscribe(CitizenUnreachable)
+def call_back_unreachable_citizen(event: CitizenUnreachable, work: Work) -> None:
+    """An SMS did not reach a citizen who gave no email: an operator calls them back.
+
+    The entry is keyed by the message, so a redelivered event adds nothing. A tip-off's
+    reporter is left off the list: their number is opened only through the audited disclosure.
+    """
+    assert work.envelope is not None
+    case = work.session.get(Case, event.case_id)
+    if case is None:
+        raise RetryLater(f"case {event.case_id} is not in intake's database")
+    if case.contact_phone is None:
+        return
+    record_missed_call(
+        work.session,
+        call_id=f"sms:{event.message_id}",
+        caller_number=case.contact_phone,
+        missed_at=work.envelope.occurred_at,
+    )

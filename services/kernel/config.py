@@ -40,6 +40,8 @@ _GLOBAL_VARIABLES = (
     "MINQING_SMS_SIGNATURE_EN",
     "MINQING_NOTIFY_LEADERS",
     "MINQING_NOTIFY_SUPERVISORS",
+    "MINQING_SMS_GATEWAY_SECRET",
+    "MINQING_SMS_RECEIPT_TIMEOUT",
 )
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 # Connections each service keeps open to its database; see kernel.db.
@@ -131,6 +133,10 @@ class Settings:
     sms_signature_en: str = "[Minqing 12345]"
     leader_phones: tuple[str, ...] = ()
     supervisor_phones: tuple[str, ...] = ()
+    # Signs requests to an HTTP SMS gateway and checks its callbacks (receipts, replies).
+    sms_gateway_secret: str = field(default="", repr=False)
+    # Seconds to wait for an SMS's delivery receipt before reaching the citizen another way.
+    sms_receipt_timeout: int = 1800
 
     @property
     def embedded(self) -> bool:
@@ -191,6 +197,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         http_workers=_positive_int(env, "MINQING_HTTP_WORKERS", 1),
         quiet_hours=_quiet_hours(env.get("MINQING_QUIET_HOURS", "21:00-08:00")),
         sms_daily_cap=_positive_int(env, "MINQING_SMS_DAILY_CAP", 50),
+        sms_gateway_secret=env.get("MINQING_SMS_GATEWAY_SECRET", ""),
+        sms_receipt_timeout=_positive_int(env, "MINQING_SMS_RECEIPT_TIMEOUT", 1800),
     )
     if not embedded:
         _refuse_insecure_production(settings)

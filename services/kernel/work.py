@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -15,6 +16,8 @@ from services.kernel.events import Envelope, Event
 from services.kernel.outbox import events_destination, outbox_rows, write_outbox
 
 SendTask = Callable[[str, tuple[str, ...]], None]
+# What opens a unit of work for a job outside any request or event (`ServiceRuntime.work`).
+WorkOpener = Callable[[], AbstractContextManager["Work"]]
 
 
 class Recorded:

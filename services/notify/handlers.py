@@ -37,6 +37,7 @@ from services.kernel.events.contracts import (
 from services.kernel.sealing import sealer_for
 from services.kernel.work import Work
 from services.kernel.workdays import local_date
+from services.notify.by_email import email_of, email_recipient, queue_email
 from services.notify.models import (
     CaseContact,
     CaseMerge,
@@ -48,7 +49,7 @@ from services.notify.models import (
 )
 from services.notify.scheduling import prefetch_limits, schedule
 from services.notify.sealed import Address, sms_address
-from services.notify.tasks import SEND_MESSAGES
+from services.notify.task_names import SEND_MESSAGES
 from services.notify.templates import (
     EMAIL_ACKNOWLEDGEMENT,
     KIND_LABELS,
@@ -161,9 +162,11 @@ def tell_citizens(work: Work, case_id: uuid.UUID, name: str, **values: Value) ->
 def queue_sms(
     work: Work, contact: CaseContact, message: RenderedMessage, *, skip: set[str] | None = None
 ) -> None:
-    """Queue `message` for the case's contact; nothing for a contact without a phone."""
+    """Queue `message` for the case's contact: by SMS, or by email to a contact who gave an
+    email and no phone."""
     address = sms_address(contact, work.settings.secret_key)
     if address is None:
+        email_instead(work, contact, message, skip=skip)
         return
     record_sms(work, address, message, contact.case_id, contact.tracking_no, skip=skip)
 
@@ -204,6 +207,29 @@ def record_sms(
     # Quiet hours, the daily cap and opt-outs may hold it back (see policy).
     if schedule(work, record):
         work.enqueue(SEND_MESSAGES, str(record.id))
+
+
+def email_instead(
+    work: Work, contact: CaseContact, message: RenderedMessage, *, skip: set[str] | None
+) -> None:
+    """The step notice by email, for a citizen who gave an email and no phone."""
+    assert work.envelope is not None
+    address = email_of(contact, work.settings.secret_key)
+    if address is None:
+        return
+    recipient = email_recipient(work.settings.secret_key, address)
+    if skip is not None:
+        if recipient in skip:
+            return
+        skip.add(recipient)
+    queue_email(
+        work,
+        event_id=work.envelope.id,
+        contact=contact,
+        address=address,
+        template=message.template,
+        text=message.text,
+    )
 
 
 def followers(work: Work, case_id: uuid.UUID) -> list[CaseContact]:

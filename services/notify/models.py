@@ -60,6 +60,7 @@ class Message(Base):
     tracking_no: Mapped[str | None] = mapped_column(String(20))
     text: Mapped[str] = mapped_column(Text)
     segments: Mapped[int] = mapped_column(Integer)
+    # queued → sent → delivered | failed (error says why) | expired (no receipt in time)
     status: Mapped[str] = mapped_column(String(20), index=True)
     error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -171,3 +172,27 @@ class ExtensionRequest(Base):
 
     work_order_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     reason: Mapped[str] = mapped_column(Text)
+
+
+class MessagePart(Base):
+    """One part of a sent SMS as the gateway knows it, by the reference its receipt will name."""
+
+    __tablename__ = "message_parts"
+
+    gateway_ref: Mapped[str] = mapped_column(String(100), primary_key=True)
+    message_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("messages.id"), index=True)
+    # None until its receipt comes: then delivered, failed or expired.
+    status: Mapped[str | None] = mapped_column(String(20))
+
+
+class DeliveryWatch(Base):
+    """A sent SMS whose receipt we wait for; past `due_at`, the citizen is reached another way.
+
+    The row goes when the receipt comes or the time runs out, so the table holds only the
+    messages in flight.
+    """
+
+    __tablename__ = "delivery_watches"
+
+    message_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("messages.id"), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

@@ -26,7 +26,7 @@ from services.notify.gateways import InboundSms
 from services.notify.models import CaseProgress, Message, OptOut, Reply
 from services.notify.scheduling import schedule
 from services.notify.sealed import RECIPIENT_DIGEST, SEALED_RECIPIENT, Address
-from services.notify.tasks import SEND_MESSAGES
+from services.notify.task_names import SEND_MESSAGES
 from services.notify.templates import RenderedMessage, format_date, render
 
 log = logging.getLogger(__name__)

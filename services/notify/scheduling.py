@@ -17,11 +17,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.kernel.clock import utcnow
-from services.kernel.work import Work
+from services.kernel.work import Work, WorkOpener
 from services.kernel.workdays import LOCAL_TZ
 from services.notify import policy
 from services.notify.models import Message, OptOut
-from services.notify.sending import WorkOpener
 from services.notify.templates import render
 
 # Messages looked at per release: what one transaction comfortably locks and updates.

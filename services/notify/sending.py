@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Literal, cast
 
@@ -14,13 +13,13 @@ from sqlalchemy import select
 from services.kernel.clock import utcnow
 from services.kernel.events.contracts import ACKNOWLEDGEMENT_RECIPIENT, MessageSent
 from services.kernel.sealing import sealer_for
-from services.kernel.work import Work
+from services.kernel.work import Work, WorkOpener
+from services.notify import receipts
 from services.notify.gateways import Gateway, GatewayError, OutgoingSms
 from services.notify.gateways.email import EmailGateway, OutgoingEmail
-from services.notify.models import EmailEnvelope, Message
+from services.notify.models import DeliveryWatch, EmailEnvelope, Message, MessagePart
 from services.notify.sealed import recipient_of
 
-WorkOpener = Callable[[], AbstractContextManager[Work]]
 # A queued message older than this has lost its task (a crash between commit and enqueue).
 STALE_AFTER = timedelta(seconds=30)
 
@@ -46,9 +45,14 @@ def deliver(
             return
         # The gateway dedupes on the message id, so a crash after this line cannot double-send.
         sms = [m for m in messages if m.channel == "sms"]
+        refused: Mapping[str, str] = {}
         if sms:
             secret_key = work.settings.secret_key
-            gateway.send([_outgoing(m, secret_key) for m in sms])
+            handover = gateway.send([_outgoing(m, secret_key) for m in sms])
+            refused = handover.refused
+            if gateway.sends_receipts:
+                timeout = timedelta(seconds=work.settings.sms_receipt_timeout)
+                record_handover(work, sms, handover.refs, timeout)
         emails = [m for m in messages if m.channel == "email"]
         if emails:
             if email_gateway is None:
@@ -56,6 +60,9 @@ def deliver(
             email_gateway.send(_emails(work, emails))
         sent_at = utcnow()
         for message in messages:
+            if str(message.id) in refused:
+                receipts.finish(work, message, "failed", refused[str(message.id)], sent_at)
+                continue
             message.status = "sent"
             message.sent_at = sent_at
             work.publish(
@@ -69,6 +76,22 @@ def deliver(
                 ),
                 case_id=message.case_id,
             )
+
+
+def record_handover(
+    work: Work,
+    messages: Sequence[Message],
+    refs: Mapping[str, Sequence[str]],
+    timeout: timedelta,
+) -> None:
+    """Remember the gateway's reference of every part, and await the receipts until `timeout`."""
+    due_at = utcnow() + timeout
+    for message in messages:
+        given = refs.get(str(message.id), ())
+        for ref in dict.fromkeys(given):
+            work.session.add(MessagePart(gateway_ref=ref, message_id=message.id))
+        if given:
+            work.session.add(DeliveryWatch(message_id=message.id, due_at=due_at))
 
 
 def _outgoing(message: Message, secret_key: str) -> OutgoingSms:

@@ -9,18 +9,25 @@ from datetime import timedelta
 from services.kernel.runtime import ServiceRuntime
 from services.notify.gateways import GatewayError, gateway_from_url
 from services.notify.gateways.email import email_gateway_from_url
+from services.notify.receipts import EXPIRY_BATCH, WorkListener, expire_overdue
 from services.notify.scheduling import release_due
 from services.notify.sending import STALE_AFTER, deliver, stale_message_ids
+from services.notify.task_names import SEND_MESSAGES
 
-SEND_MESSAGES = "notify.send_messages"
+__all__ = ["SEND_MESSAGES", "register_tasks"]
+
 # Messages per task when re-queueing: small enough that one retry repeats little.
 REQUEUE_CHUNK = 50
 RELEASE_SECONDS = 10
+# How often to look for messages whose delivery receipt is overdue.
+RECEIPT_SWEEP_SECONDS = 10
 
 
 def register_tasks(runtime: ServiceRuntime) -> None:
     assert runtime.celery is not None
-    gateway = gateway_from_url(runtime.settings.sms_gateway)
+    gateway = gateway_from_url(
+        runtime.settings.sms_gateway, secret=runtime.settings.sms_gateway_secret
+    )
     email_gateway = email_gateway_from_url(runtime.settings.email_gateway)
 
     @runtime.celery.task(  # type: ignore[untyped-decorator]
@@ -49,6 +56,15 @@ def register_tasks(runtime: ServiceRuntime) -> None:
 
     # Messages held for the quiet hours or merged into a digest, sent when their time comes.
     runtime.every(RELEASE_SECONDS, release, "notify-release-held")
+    # Receipts and replies that come by the gateway's own link (SMPP); HTTP ones come to the API.
+    gateway.start(WorkListener(runtime.work))
+    runtime.on_stop(gateway.close)
+    runtime.every(RECEIPT_SWEEP_SECONDS, lambda: _expire_all(runtime), "notify-expire-unconfirmed")
+
+
+def _expire_all(runtime: ServiceRuntime) -> None:
+    while expire_overdue(runtime.work) == EXPIRY_BATCH:
+        pass
 
 
 def _chunks(items: Sequence[str], size: int) -> list[Sequence[str]]:

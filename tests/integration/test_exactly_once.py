@@ -25,7 +25,7 @@ from services.kernel.config import Settings
 from services.kernel.events.contracts import CaseSubmitted, Contact
 from services.kernel.runtime import ServiceRuntime
 from services.kernel.telemetry import TASKS
-from services.notify.gateways import GatewayError, OutgoingSms
+from services.notify.gateways import GatewayError, Handover, OutgoingSms
 from services.notify.gateways.file import FileGateway
 from services.notify.models import Message
 from services.notify.sending import deliver
@@ -195,11 +195,14 @@ class TakesItThenFails:
         self.gateway = gateway
         self.calls = 0
 
-    def send(self, messages: Sequence[OutgoingSms]) -> None:
+    sends_receipts = False
+
+    def send(self, messages: Sequence[OutgoingSms]) -> Handover:
         self.calls += 1
-        self.gateway.send(messages)
+        handover = self.gateway.send(messages)
         if self.calls == 1:
             raise GatewayError("timed out waiting for the answer")
+        return handover
 
 
 def test_a_retry_after_the_gateway_took_the_message_but_answered_an_error_sends_one_copy(

@@ -455,3 +455,43 @@ class CatalogueContactsPublished(Event):
     """
 
     departments: tuple[DepartmentContacts, ...]
+
+
+DeliveryFailure = Literal["failed", "expired"]
+
+
+@event("message.delivered", 1)
+class MessageDelivered(Event):
+    """The gateway's receipt says the message reached the handset (every part of it)."""
+
+    message_id: uuid.UUID
+    case_id: uuid.UUID | None
+    tracking_no: str | None
+    template: str
+    channel: Literal["sms", "email"]
+    delivered_at: datetime
+
+
+@event("message.failed", 1)
+class MessageFailed(Event):
+    """A message will not arrive: the gateway said so, or no receipt came in time (expired)."""
+
+    message_id: uuid.UUID
+    case_id: uuid.UUID | None
+    tracking_no: str | None
+    template: str
+    channel: Literal["sms", "email"]
+    status: DeliveryFailure
+    reason: str = Field(description="the gateway's reason as it gave it, e.g. 'UNDELIV err:001'")
+    failed_at: datetime
+
+
+@event("citizen.unreachable", 1)
+class CitizenUnreachable(Event):
+    """A message to the citizen did not arrive and there is no other channel: call them back."""
+
+    case_id: uuid.UUID
+    tracking_no: str
+    message_id: uuid.UUID
+    template: str
+    reason: str

@@ -1,12 +1,17 @@
-"""SMS gateways behind one interface, chosen by the `MINQING_SMS_GATEWAY` URL."""
+"""SMS gateways behind one interface, chosen by the `MINQING_SMS_GATEWAY` URL.
+
+`file:///path/outbox.jsonl` writes one JSON object per message (the embedded default, no
+receipts); `smpp://system_id:password@host:2775` speaks SMPP 3.4 to an operator's SMSC;
+`https://…` and `http://…` post signed JSON to an SMS provider's API.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 from urllib.parse import unquote, urlsplit
 
 from services.kernel.config import ConfigError
@@ -22,9 +27,22 @@ class OutgoingSms:
     template: str
 
 
+ReceiptStatus = Literal["delivered", "failed", "expired"]
+
+
+@dataclass(frozen=True)
+class DeliveryReceipt:
+    """What a gateway reports of one part it sent, by the reference it gave that part."""
+
+    gateway_ref: str
+    status: ReceiptStatus
+    reason: str | None
+    received_at: datetime
+
+
 @dataclass(frozen=True)
 class InboundSms:
-    """A citizen's SMS to us (MO), as a gateway received it."""
+    """A citizen's SMS to our number (MO), as a gateway hands it over."""
 
     sender: str
     text: str
@@ -37,21 +55,69 @@ class GatewayError(Exception):
     """The gateway did not take the message; sending is retried."""
 
 
+class NotYetKnown(Exception):
+    """A listener cannot take this yet (a receipt for a sending still committing): ask again."""
+
+
+@dataclass(frozen=True)
+class Handover:
+    """What a gateway did with a batch, by notify's message id."""
+
+    # The references of the parts it took, which its receipts will name (none: no receipts).
+    refs: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    # The messages it refused for good (a bad number, say), with its reason: not retried.
+    refused: Mapping[str, str] = field(default_factory=dict)
+
+
+class Refused(Exception):
+    """The gateway refused one message for good; its reason is the exception's text."""
+
+
+class Listener(Protocol):
+    """Where a gateway hands what arrives from the network: receipts and citizens' replies."""
+
+    def receipt(self, receipt: DeliveryReceipt) -> None: ...
+
+    def inbound(self, sms: InboundSms) -> None: ...
+
+
 class Gateway(Protocol):
-    def send(self, messages: Sequence[OutgoingSms]) -> None:
+    # Whether delivery receipts follow; if so, a message without one in time has expired.
+    sends_receipts: bool
+
+    def send(self, messages: Sequence[OutgoingSms]) -> Handover:
         """Hand the messages over, all or, on GatewayError, some of them.
 
         Must be idempotent on `message_id`: a retry sends the same batch again, and what went
-        out the first time must not go out twice.
+        out the first time must not go out twice (as far as the gateway can tell).
         """
 
+    def start(self, listener: Listener) -> None:
+        """Hand `listener` the receipts and replies that arrive by the gateway's own link."""
 
-def gateway_from_url(url: str) -> Gateway:
+    def close(self) -> None:
+        """Let go of connections; called once when the service stops."""
+
+
+def gateway_from_url(url: str, *, secret: str = "") -> Gateway:
+    """The gateway `url` names; `secret` signs the HTTP gateway's requests."""
     from services.notify.gateways.file import FileGateway
+    from services.notify.gateways.http import HttpGateway
+    from services.notify.gateways.smpp import SmppGateway
 
     parts = urlsplit(url)
     if parts.scheme == "file":
         return FileGateway(Path(unquote(parts.path)))
+    if parts.scheme == "smpp" and parts.hostname:
+        return SmppGateway.from_url(parts)
+    if parts.scheme in ("http", "https") and parts.hostname:
+        if not secret:
+            raise ConfigError(
+                "MINQING_SMS_GATEWAY_SECRET: required with an HTTP SMS gateway, to sign requests "
+                "and check the provider's callbacks"
+            )
+        return HttpGateway(url, secret)
     raise ConfigError(
-        f"MINQING_SMS_GATEWAY: {parts.scheme}:// is not supported yet; use file:///path/outbox.jsonl"
+        "MINQING_SMS_GATEWAY: expected file:///path/outbox.jsonl, "
+        "smpp://system_id:password@host:port or https://provider/api"
     )

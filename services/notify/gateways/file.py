@@ -7,20 +7,30 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from services.kernel.clock import utcnow
-from services.notify.gateways import OutgoingSms
+from services.notify.gateways import Handover, Listener, OutgoingSms
 from services.notify.gateways.jsonl import JsonLinesOutbox
 
 
 class FileGateway:
     """Appends each message once: a retry of a message already written is a no-op."""
 
+    # A file tells nobody whether the message arrived.
+    sends_receipts = False
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self._outbox = JsonLinesOutbox(path)
 
-    def send(self, messages: Sequence[OutgoingSms]) -> None:
+    def send(self, messages: Sequence[OutgoingSms]) -> Handover:
         sent_at = utcnow().isoformat()
         self._outbox.append({sms.message_id: _line(sms, sent_at) for sms in messages})
+        return Handover()
+
+    def start(self, listener: Listener) -> None:
+        """Nothing arrives through a file."""
+
+    def close(self) -> None:
+        """Nothing to let go of."""
 
 
 def _line(sms: OutgoingSms, sent_at: str) -> str:

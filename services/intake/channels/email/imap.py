@@ -19,9 +19,10 @@ from urllib.parse import unquote, urlsplit
 
 from sqlalchemy.exc import OperationalError
 
-from services.intake.channels.email.receiving import WorkOpener, take
+from services.intake.channels.email.receiving import take
 from services.intake.channels.email.smtp import MAX_MESSAGE_BYTES
 from services.kernel.config import ConfigError, Settings
+from services.kernel.work import WorkOpener
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,6 @@ import functools
 import logging
 import secrets
 import uuid
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
@@ -39,13 +37,12 @@ from services.kernel.events.contracts import (
 )
 from services.kernel.language import InvalidValue
 from services.kernel.sealing import sealer_for
-from services.kernel.work import Work
+from services.kernel.work import Work, WorkOpener
 
 log = logging.getLogger(__name__)
 
 Via = Literal["smtp", "imap"]
 Outcome = Literal["case", "reply", "automated", "refused", "held", "duplicate"]
-WorkOpener = Callable[[], AbstractContextManager[Work]]
 # The sealing purpose of a tip-off's raw message: it names the reporter.
 SEALED_MESSAGE = "email-message"
 

@@ -11,8 +11,9 @@ import uvloop
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from services.intake.channels.email.receiving import WorkOpener, take
+from services.intake.channels.email.receiving import take
 from services.kernel.config import Settings
+from services.kernel.work import WorkOpener
 
 log = logging.getLogger(__name__)
 
