@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal, cast
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 
 from services.kernel.clock import utcnow
 from services.kernel.events.contracts import ACKNOWLEDGEMENT_RECIPIENT, MessageSent
@@ -22,6 +22,10 @@ from services.notify.sealed import recipient_of
 
 # A queued message older than this has lost its task (a crash between commit and enqueue).
 STALE_AFTER = timedelta(seconds=30)
+# A message no gateway took this long after it was due fails (Celery's own retries, capped at
+# 5 minutes apart, have had about ten goes by then); the citizen is reached another way.
+GIVE_UP_AFTER = timedelta(hours=1)
+GIVE_UP_BATCH = 500
 
 
 def deliver(
@@ -137,7 +141,35 @@ def stale_message_ids(open_work: WorkOpener, older_than: timedelta = STALE_AFTER
             str(i)
             for i in work.session.scalars(
                 select(Message.id)
-                .where(Message.status == "queued", Message.created_at < utcnow() - older_than)
+                .where(Message.status == "queued", _queued_since() < utcnow() - older_than)
                 .limit(1000)
             )
         ]
+
+
+def give_up_undelivered(open_work: WorkOpener, now: datetime | None = None) -> int:
+    """Fail the messages no gateway took within GIVE_UP_AFTER of being due; returns how many.
+
+    Their citizens are reached another way (email, else the call-back list), as after a failed
+    receipt. Without this a gateway that stays down would keep them queued for ever: each
+    re-queueing of a stale message starts its task's retries afresh.
+    """
+    now = now or utcnow()
+    with open_work() as work:
+        stuck = work.session.scalars(
+            select(Message)
+            .where(Message.status == "queued", _queued_since() < now - GIVE_UP_AFTER)
+            .order_by(Message.created_at)
+            .limit(GIVE_UP_BATCH)
+            .with_for_update(skip_locked=True)
+        ).all()
+        hours = GIVE_UP_AFTER.total_seconds() / 3600
+        for message in stuck:
+            reason = f"no gateway took it within {hours:g} h of its time"
+            receipts.finish(work, message, "failed", reason, now)
+        return len(stuck)
+
+
+def _queued_since() -> ColumnElement[datetime]:
+    """When a message became due: a held one at the end of the quiet hours, others at once."""
+    return func.coalesce(Message.not_before, Message.created_at)

@@ -11,7 +11,13 @@ from services.notify.gateways import GatewayError, gateway_from_url
 from services.notify.gateways.email import email_gateway_from_url
 from services.notify.receipts import EXPIRY_BATCH, WorkListener, expire_overdue
 from services.notify.scheduling import release_due
-from services.notify.sending import STALE_AFTER, deliver, stale_message_ids
+from services.notify.sending import (
+    GIVE_UP_BATCH,
+    STALE_AFTER,
+    deliver,
+    give_up_undelivered,
+    stale_message_ids,
+)
 from services.notify.task_names import SEND_MESSAGES
 
 __all__ = ["SEND_MESSAGES", "register_tasks"]
@@ -48,7 +54,13 @@ def register_tasks(runtime: ServiceRuntime) -> None:
     # At start-up every queued message may have lost its task with the previous process; a
     # second task for one still in flight is harmless, since sending is idempotent.
     requeue(timedelta(0))
-    runtime.every(15, lambda: requeue(STALE_AFTER), "notify-requeue-stale")
+
+    def requeue_or_give_up() -> None:
+        while give_up_undelivered(runtime.work) == GIVE_UP_BATCH:
+            pass
+        requeue(STALE_AFTER)
+
+    runtime.every(15, requeue_or_give_up, "notify-requeue-stale")
 
     def release() -> None:
         for chunk in _chunks(release_due(runtime.work), REQUEUE_CHUNK):

@@ -35,7 +35,7 @@ from services.notify.gateways.email import email_gateway_from_url
 from services.notify.gateways.http import signature_is_valid, signed_headers
 from services.notify.models import CaseContact, CaseProgress, DeliveryWatch, EmailEnvelope, Message
 from services.notify.receipts import WorkListener, expire_overdue
-from services.notify.sending import deliver
+from services.notify.sending import GIVE_UP_AFTER, deliver, give_up_undelivered, stale_message_ids
 from tests.smpp_server import SmppServer
 from tests.support import free_port, publish_envelopes, read_sms, wait_until
 
@@ -192,6 +192,26 @@ def test_no_receipt_in_time_expires_the_message_and_asks_for_a_call_back(
     smsc.send_receipt(smsc.submitted[0].message_id, "DELIVRD")
     wait_until(lambda: smsc.deliver_answers == [0])
     assert message(notify_runtime, message_id).status == "expired"
+
+
+def test_a_message_no_gateway_takes_within_the_hour_fails_and_asks_for_a_call_back(
+    notify_runtime: ServiceRuntime,
+) -> None:
+    message_id = queued_sms(notify_runtime)
+    assert give_up_undelivered(notify_runtime.work) == 0
+    later = utcnow() + GIVE_UP_AFTER + timedelta(seconds=1)
+    assert give_up_undelivered(notify_runtime.work, later) == 1
+    assert give_up_undelivered(notify_runtime.work, later) == 0
+
+    stuck = message(notify_runtime, message_id)
+    assert stuck.status == "failed"
+    assert "within 1 h" in (stuck.error or "")
+    (failed,) = published(notify_runtime, "message.failed")
+    assert failed["message_id"] == str(message_id)
+    (unreachable,) = published(notify_runtime, "citizen.unreachable")
+    assert unreachable["message_id"] == str(message_id)
+    # Nothing left for the stale-message sweep to queue again.
+    assert stale_message_ids(notify_runtime.work, timedelta(0)) == []
 
 
 class Provider(BaseHTTPRequestHandler):
