@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, cast
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from services.intake import (
     domain,
@@ -17,19 +18,23 @@ from services.intake import (
     follow_up,
     knowledge,
     merging,
+    messages,
     tipoffs,
 )
 from services.intake.channels import hotline, open311, portal, visit, web
 from services.intake.deps import IntakeWork, Limits
 from services.intake.models import Case, CatalogueCategory
+from services.kernel.auth import Staff, require
 from services.kernel.http import SettingsDep
 from services.kernel.language import preferred_language
 
 citizen_view = APIRouter(tags=["intake"])
+staff_view = APIRouter(tags=["intake"])
 catalogue = APIRouter(tags=["intake"])
 routers = [
     web.router,
     citizen_view,
+    staff_view,
     catalogue,
     follow_up.router,
     portal.router,
@@ -49,6 +54,20 @@ class TimelineItem(BaseModel):
     status: str
     label: str
     note: str | None
+
+
+class MessageItem(BaseModel):
+    """A message sent to the citizen about the case: which notice, how, when, and if it arrived."""
+
+    template: str
+    label: str
+    label_en: str
+    channel: str
+    sent_at: datetime | None
+    status: messages.DeliveryStatus
+    status_label: str
+    status_label_en: str
+    status_at: datetime
 
 
 class JoinedCase(BaseModel):
@@ -74,6 +93,7 @@ class CaseView(BaseModel):
     submitted_at: datetime
     timeline: list[TimelineItem]
     merged_into: JoinedCase | None = None
+    messages: list[MessageItem] = []
 
 
 _NOT_FOUND = HTTPException(404, "no case with that tracking number and access code")
@@ -124,7 +144,51 @@ def read_case(
             for entry in case.timeline
         ],
         merged_into=_joined(work, case),
+        messages=message_items(work.session, case),
     )
+
+
+# Staff who answer a citizen asking whether they were told, and who follow cases up.
+CaseStaff = Annotated[Staff, Depends(require("operator", "dispatcher", "supervisor"))]
+
+
+@staff_view.get(
+    "/api/v1/cases/{tracking_no}/messages",
+    response_model=list[MessageItem],
+    responses={401: {"description": "No staff token"}, 403: {"description": "Not case staff"}},
+)
+def read_case_messages(tracking_no: str, work: IntakeWork, staff: CaseStaff) -> list[MessageItem]:
+    """The messages sent to the case's citizen and whether they arrived.
+
+    Nothing here names the citizen (a tip-off's reporter included): no number, no address, no
+    text.
+    """
+    case = work.session.scalars(select(Case).where(Case.tracking_no == tracking_no)).first()
+    if case is None:
+        raise HTTPException(404, "no case with that tracking number")
+    return message_items(work.session, case)
+
+
+def message_items(session: Session, case: Case) -> list[MessageItem]:
+    """The messages sent to the case's citizen, labelled in both languages."""
+    items = []
+    for row in messages.of_case(session, case.id):
+        label, label_en = messages.CITIZEN_TEMPLATES.get(row.template, (row.template, row.template))
+        status_label, status_label_en = messages.STATUS_LABELS[row.status]
+        items.append(
+            MessageItem(
+                template=row.template,
+                label=label,
+                label_en=label_en,
+                channel=row.channel,
+                sent_at=row.sent_at,
+                status=cast(messages.DeliveryStatus, row.status),
+                status_label=status_label,
+                status_label_en=status_label_en,
+                status_at=row.status_at,
+            )
+        )
+    return items
 
 
 def _joined(work: IntakeWork, case: Case) -> JoinedCase | None:

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from services.intake import categories, domain
+from services.intake import categories, domain, messages
 from services.intake.callbacks import record_missed_call
 from services.intake.models import Case, CatalogueCategory, Resolution, TimelineEntry
 from services.intake.ratings import CannotRate, rate
@@ -23,6 +23,9 @@ from services.kernel.events.contracts import (
     CataloguePublished,
     CitizenReplied,
     CitizenUnreachable,
+    MessageDelivered,
+    MessageFailed,
+    MessageSent,
 )
 from services.kernel.work import Work
 
@@ -187,3 +190,16 @@ def call_back_unreachable_citizen(event: CitizenUnreachable, work: Work) -> None
         caller_number=case.contact_phone,
         missed_at=work.envelope.occurred_at,
     )
+
+
+@subscriptions.subscribe(MessageSent, MessageDelivered, MessageFailed)
+def keep_message_status(event: MessageSent | MessageDelivered | MessageFailed, work: Work) -> None:
+    """The citizen's messages and their delivery status, for the case page.
+
+    This runs for every message sent: it reads nothing, and the batch's updates are written in
+    one statement when it commits.
+    """
+    assert work.envelope is not None
+    update = messages.update_from(event, work.envelope.occurred_at)
+    if update is not None:
+        messages.keep(work, update)

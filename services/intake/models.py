@@ -108,6 +108,25 @@ class TimelineEntry(Base):
     case: Mapped[Case] = relationship(back_populates="timeline")
 
 
+class CaseMessage(Base):
+    """A message notify sent to the case's citizen and how it ended; see `messages`.
+
+    No foreign key to `cases`: the rows come from notify's events, written a batch at a time,
+    and a case's messages are only ever read by its id.
+    """
+
+    __tablename__ = "case_messages"
+
+    message_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    template: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(10))
+    # Unknown until `message.sent` arrives; never known for a message the gateway refused.
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(10))
+    status_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class TrackingSequence(Base):
     """The last tracking number handed out on each day."""
 

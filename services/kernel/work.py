@@ -94,6 +94,11 @@ class Work:
         self._recorded.event(envelope, [events_destination(envelope), *also_to])
         return envelope
 
+    def before_commit(self, hook: Callable[[], None]) -> None:
+        """Run `hook` in the transaction just before it commits: a batch's gathered rows are
+        written there in one statement instead of one per event."""
+        self._uow.before_commit(hook)
+
     def after_commit(self, hook: Callable[[], None]) -> None:
         self._uow.after_commit(hook)
 

@@ -133,6 +133,10 @@ def timeline(driver: WebDriver) -> list[str]:
     return [li.text for li in driver.find_elements(By.CSS_SELECTOR, "#timeline li")]
 
 
+def messages(driver: WebDriver) -> list[str]:
+    return [li.text for li in driver.find_elements(By.CSS_SELECTOR, "#messages li")]
+
+
 def test_a_citizen_submits_on_a_phone_and_watches_the_case_get_dispatched(
     embedded: str, phone: WebDriver, shot: Shot, tmp_path: Path
 ) -> None:
@@ -165,6 +169,13 @@ def test_a_citizen_submits_on_a_phone_and_watches_the_case_get_dispatched(
     assert "县教育局" in text_of(phone, "#department")
     assert [entry.split()[-1] for entry in timeline(phone)] == ["已受理", "县教育局"]
     assert "校车照片.png" in text_of(phone, "#files-list")
+    # The texts notify sent the citizen, each with how far it got (the file gateway: sent).
+    refresh_until(phone, "#messages", "派单通知")
+    assert [entry.split(" · ", 1)[0].split()[-1] for entry in messages(phone)] == [
+        "受理通知",
+        "派单通知",
+    ]
+    assert all(entry.endswith("短信 · 已发送") for entry in messages(phone))
     fits_the_phone(phone)
     shot(phone, "portal-case-phone")
 

@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
-from services.intake import attachments, domain, ratings
+from services.intake import attachments, domain, messages, ratings
 from services.intake.attachments import AttachmentRefused, CheckedFile, IncomingFile, check_files
 from services.intake.channels.web import CaseIn
 from services.intake.deps import IntakeWork, Limits
@@ -530,6 +530,20 @@ def _case_page(
                     "note": entry.note,
                 }
                 for entry in case.timeline
+            ],
+            "messages": [
+                {
+                    "label": _pick(
+                        messages.CITIZEN_TEMPLATES.get(m.template, (m.template,) * 2), language
+                    ),
+                    "channel": _pick(
+                        messages.CHANNEL_LABELS.get(m.channel, (m.channel,) * 2), language
+                    ),
+                    "at": _moment(m.sent_at or m.status_at),
+                    "status": m.status,
+                    "status_label": _pick(messages.STATUS_LABELS[m.status], language),
+                }
+                for m in messages.of_case(session, case.id)
             ],
             "resolution": resolution
             and {

@@ -1,0 +1,168 @@
+"""The messages sent to a case's citizen, with their delivery status, kept from notify's events.
+
+Notify says when it handed a message to a gateway (`message.sent`) and how it ended
+(`message.delivered`, `message.failed`). Intake keeps one row per message, and only what the
+citizen may see: which notice it was, by which channel, when, and whether it arrived — never
+the number, the address or the text. Events may arrive in any order: a receipt overtakes the
+send it answers when the two are published close together, so a final status is never undone
+by a late `sent`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from services.intake.models import CaseMessage
+from services.kernel.db import upsert_insert
+from services.kernel.events.contracts import MessageDelivered, MessageFailed, MessageSent
+from services.kernel.work import Work
+
+DeliveryStatus = Literal["sent", "delivered", "failed", "expired"]
+SENT: DeliveryStatus = "sent"
+
+# The notices a citizen receives, as the case page names them (Chinese, English). Staff
+# messages (work_order_*, major_alert) are absent on purpose: what is not listed here is not
+# the citizen's business and is not kept.
+CITIZEN_TEMPLATES: dict[str, tuple[str, str]] = {
+    "case_received": ("受理通知", "Case received"),
+    "email_acknowledgement": ("受理回信", "Acknowledgement by email"),
+    "case_answered_directly": ("当场答复通知", "Answered at once"),
+    "case_dispatched": ("派单通知", "Case dispatched"),
+    "case_accepted": ("签收通知", "Signed for by the department"),
+    "case_material_requested": ("补充材料通知", "Material requested"),
+    "case_extended": ("延期通知", "Deadline extended"),
+    "case_resolved": ("办结通知", "Case resolved"),
+    "case_revisited": ("回访通知", "Revisit"),
+    "case_merged": ("并单通知", "Case merged"),
+    "case_answered": ("答复通知", "Case answered"),
+    "status_reply": ("进度查询回复", "Progress reply"),
+    "opt_out_confirmed": ("退订确认", "Opt-out confirmed"),
+    "opt_in_confirmed": ("恢复订阅确认", "Opt-in confirmed"),
+}
+CHANNEL_LABELS = {"sms": ("短信", "SMS"), "email": ("邮件", "Email")}
+STATUS_LABELS: dict[str, tuple[str, str]] = {
+    "sent": ("已发送", "Sent"),
+    "delivered": ("已送达", "Delivered"),
+    "failed": ("发送失败", "Failed"),
+    "expired": ("未确认送达", "Not confirmed"),
+}
+
+
+@dataclass(frozen=True)
+class MessageUpdate:
+    """What one event tells of one message; None where it does not know."""
+
+    message_id: uuid.UUID
+    case_id: uuid.UUID
+    template: str
+    channel: str
+    sent_at: datetime | None
+    status: DeliveryStatus
+    # When the status was reached: the send for `sent`, the receipt (or expiry) otherwise.
+    status_at: datetime
+
+
+def update_from(
+    event: MessageSent | MessageDelivered | MessageFailed, occurred_at: datetime
+) -> MessageUpdate | None:
+    """The update an event brings, or None when it is no message to a case's citizen."""
+    if event.case_id is None or event.template not in CITIZEN_TEMPLATES:
+        return None
+    if isinstance(event, MessageSent):
+        sent_at: datetime | None = occurred_at
+        status: DeliveryStatus = SENT
+        status_at = occurred_at
+    elif isinstance(event, MessageDelivered):
+        sent_at, status, status_at = None, "delivered", event.delivered_at
+    else:
+        sent_at, status, status_at = None, event.status, event.failed_at
+    return MessageUpdate(
+        event.message_id, event.case_id, event.template, event.channel, sent_at, status, status_at
+    )
+
+
+def merge(earlier: MessageUpdate, later: MessageUpdate) -> MessageUpdate:
+    """One message's two updates as one: the send time from whichever knows it, and a final
+    status over `sent` whatever the order (a message is settled once, so two finals never meet).
+    """
+    final = earlier if earlier.status != SENT else later
+    return replace(final, sent_at=earlier.sent_at or later.sent_at)
+
+
+def fold(updates: Iterable[MessageUpdate]) -> list[MessageUpdate]:
+    """One update per message, so a batch is written in one statement that touches a row once."""
+    by_message: dict[uuid.UUID, MessageUpdate] = {}
+    for update in updates:
+        known = by_message.get(update.message_id)
+        by_message[update.message_id] = update if known is None else merge(known, update)
+    return list(by_message.values())
+
+
+def write(session: Session, updates: Sequence[MessageUpdate]) -> None:
+    """Insert the messages not yet known and bring the known ones up to date, in one statement.
+
+    The same rule as `merge`, in SQL, for a row an earlier batch wrote.
+    """
+    insert = upsert_insert(session.get_bind())(CaseMessage)
+    new = insert.excluded
+    still_sent = CaseMessage.status == SENT
+    statement = insert.values(
+        [
+            {
+                "message_id": u.message_id,
+                "case_id": u.case_id,
+                "template": u.template,
+                "channel": u.channel,
+                "sent_at": u.sent_at,
+                "status": u.status,
+                "status_at": u.status_at,
+            }
+            for u in updates
+        ]
+    ).on_conflict_do_update(
+        index_elements=[CaseMessage.message_id],
+        set_={
+            "sent_at": func.coalesce(CaseMessage.sent_at, new.sent_at),
+            "status": case((still_sent, new.status), else_=CaseMessage.status),
+            "status_at": case((still_sent, new.status_at), else_=CaseMessage.status_at),
+        },
+    )
+    session.execute(statement)
+
+
+_PENDING = "intake.message_updates"
+
+
+def keep(work: Work, update: MessageUpdate) -> None:
+    """Gather `update` with the rest of the transaction's, all written just before it commits."""
+    pending: list[MessageUpdate] | None = work.session.info.get(_PENDING)
+    if pending is None:
+        pending = work.session.info[_PENDING] = []
+        session = work.session
+
+        def flush_updates() -> None:
+            gathered = session.info.pop(_PENDING, [])
+            if gathered:
+                write(session, fold(gathered))
+
+        work.before_commit(flush_updates)
+    pending.append(update)
+
+
+def of_case(session: Session, case_id: uuid.UUID) -> list[CaseMessage]:
+    """The case's messages in the order they went out (a message refused at once has no send
+    time: it is placed at its failure)."""
+    return list(
+        session.scalars(
+            select(CaseMessage)
+            .where(CaseMessage.case_id == case_id)
+            .order_by(func.coalesce(CaseMessage.sent_at, CaseMessage.status_at))
+        )
+    )
