@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,12 +15,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from services import intake, notify
+from services.intake.messages import MessageUpdate, of_case, write
 from services.intake.models import CaseMessage
 from services.intake.submissions import Receipt
 from services.kernel.auth import Staff, mint_token
-from services.kernel.config import Settings
+from services.kernel.config import Settings, load_settings
 from services.kernel.events import Envelope
 from services.kernel.events.contracts import MessageDelivered, MessageFailed, MessageSent
+from services.kernel.migrations import upgrade
 from services.kernel.processes import build_app
 from services.kernel.runtime import ServiceRuntime
 from tests.support import accept_cases, publish_envelopes, wait_until
@@ -170,3 +173,22 @@ def test_the_receipt_notice_notify_sends_shows_on_the_case_as_sent(
     with intake_runtime.database.session() as session:
         [row] = session.scalars(select(CaseMessage).where(CaseMessage.case_id == receipt.case_id))
         assert (row.template, row.channel) == ("case_received", "sms")
+
+
+def test_a_late_send_keeps_the_delivery_on_the_embedded_database_too(tmp_path: Path) -> None:
+    settings = load_settings({"MINQING_DATA_DIR": str(tmp_path)})
+    upgrade("intake", intake.SERVICE.migrations, settings.database_url("intake"))
+    runtime = ServiceRuntime(intake.SERVICE, settings)
+    case_id, message_id = uuid.uuid4(), uuid.uuid4()
+    at = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    arrived = MessageUpdate(message_id, case_id, "case_received", "sms", None, "delivered", at)
+    handed_over = replace(arrived, sent_at=at, status="sent")
+    try:
+        for update in (arrived, handed_over):
+            with runtime.database.session() as session, session.begin():
+                write(session, [update])
+        with runtime.database.session() as session:
+            [row] = of_case(session, case_id)
+            assert (row.status, row.sent_at) == ("delivered", at)
+    finally:
+        runtime.database.dispose()
