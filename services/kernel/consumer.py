@@ -145,9 +145,13 @@ class ConsumerWorker:
     def start(self) -> None:
         self._thread.start()
 
+    def request_stop(self) -> None:
+        """Ask to stop without waiting: a service asks all its consumers at once, then waits."""
+        self._stopping.set()
+
     def stop(self, timeout: float = 10.0) -> None:
         """Finish the message in hand, then stop; unacked prefetched messages go back."""
-        self._stopping.set()
+        self.request_stop()
         self._thread.join(timeout)
 
     def _run(self) -> None:

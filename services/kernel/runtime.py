@@ -176,6 +176,9 @@ class ServiceRuntime:
     def stop_consuming(self) -> None:
         """Finish the messages in hand and stop taking new ones."""
         self._stopping.set()
+        # Each notices within half a second; asked together, they stop in parallel.
+        for consumer in self.consumers:
+            consumer.request_stop()
         for consumer in self.consumers:
             consumer.stop()
         if self._celery_beat is not None:

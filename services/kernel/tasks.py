@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from celery import Celery, Task, beat
+from celery import Celery, Task, beat, bootsteps
 from celery.concurrency import thread
 from celery.platforms import EX_OK
 from celery.worker import state as worker_state
@@ -89,10 +89,32 @@ def create_celery(service: str, broker_url: str) -> Celery:
     return app
 
 
+class _WakeUp(bootsteps.StartStopStep):  # type: ignore[misc]  # celery is untyped
+    """Wakes the worker's event loop at least every half second.
+
+    The loop sleeps until its next timer, up to 10 s, and only then sees that it should stop:
+    without this a service's shutdown waited up to 10 s on an idle worker.
+    """
+
+    requires = ("celery.worker.components:Hub",)
+
+    def start(self, parent: Any) -> None:
+        if parent.hub is not None:
+            parent.hub.call_repeatedly(WAKE_UP_SECONDS, _nothing)
+
+
+WAKE_UP_SECONDS = 0.5
+
+
+def _nothing() -> None:
+    pass
+
+
 class CeleryWorker:
     """A real Celery worker (thread pool) running inside the service's process."""
 
     def __init__(self, app: Celery, *, concurrency: int = 4) -> None:
+        app.steps["worker"].add(_WakeUp)
         app.finalize()
         self._worker = app.WorkController(
             app=app,
