@@ -67,7 +67,6 @@ TARGET_SMPP_PER_S = 200.0
 TARGET_P99_MS = 500.0
 
 TEMPLATE = "case_received"  # the one SMS a citizen's `case.submitted` becomes
-WARMUP_EVENTS = 50  # through each gateway before measuring: start-up stays out of the figures
 PUBLISH_CHUNK = 250  # events per confirmed batch when publishing as fast as possible
 WATCH_INTERVAL = 0.005  # how often the outbox and the SMSC are looked at: the time resolution
 SMSC_USER, SMSC_PASSWORD, SMSC_SOURCE = "minqing", "benchpw", "106912345"
@@ -318,6 +317,7 @@ def running_notify(
             if time.monotonic() > deadline:
                 raise BenchError(f"notify not ready:\n{notify.log_tail()}")
             time.sleep(0.2)
+        log(f"notify ({name} gateway) is ready, pid {notify.pid}")
         yield notify
     finally:
         notify.terminate()
@@ -346,9 +346,9 @@ def file_phases(
     ) as notify:
         watch = Watch(lines_seen)
         try:
-            log(f"file gateway: warming up with {WARMUP_EVENTS} events")
+            log(f"file gateway: warming up with {args.warm_up} events")
             measure_throughput(
-                "warm-up", events.take(WARMUP_EVENTS), publisher, watch, notify, args.drain_timeout
+                "warm-up", events.take(args.warm_up), publisher, watch, notify, args.drain_timeout
             )
             results.file = measure_throughput(
                 "file gateway",
@@ -392,10 +392,10 @@ def smpp_phase(
         with running_notify({**env, "MINQING_SMS_GATEWAY": url}, workdir, "smpp") as notify:
             watch = Watch(messages_taken)
             try:
-                log(f"SMPP gateway: warming up with {WARMUP_EVENTS} events")
+                log(f"SMPP gateway: warming up with {args.warm_up} events")
                 measure_throughput(
                     "warm-up",
-                    events.take(WARMUP_EVENTS),
+                    events.take(args.warm_up),
                     publisher,
                     watch,
                     notify,
@@ -514,6 +514,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--smpp-events", type=int, help="SMPP gateway: events at once (default: --events)"
     )
+    parser.add_argument(
+        "--warm-up",
+        type=int,
+        default=50,
+        help="events through each gateway before measuring, so start-up stays out of the figures",
+    )
     parser.add_argument("--rate", type=float, default=100.0, help="latency phase, events/s")
     parser.add_argument("--seconds", type=float, default=20.0, help="latency phase length")
     parser.add_argument(
@@ -538,9 +544,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         min(args.events, args.smpp_events) < 1
         or min(args.rate, args.seconds, args.drain_timeout) <= 0
     ):
-        parser.error(
-            "--events, --smpp-events, --rate, --seconds and --drain-timeout must be positive"
-        )
+        parser.error("--events, --smpp-events, --warm-up, --rate, --seconds, --drain-timeout: > 0")
     return args
 
 
