@@ -75,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "bench",
         help="the end-to-end benchmark (`minqing bench email`: email intake, `minqing bench "
-        "routing`: dispatch accuracy); --help for flags",
+        "routing`: dispatch accuracy, `minqing bench notify`: SMS throughput and latency); --help "
+        "for flags",
     )
 
     open311 = commands.add_parser("open311", help="the API keys of Open311 clients")
@@ -126,11 +127,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["bench"]:
         # The benchmark owns its flags; hand them over untouched. `bench open311` measures the
         # Open311 channel, `bench email` email intake, `bench routing` the dispatch classifier's
-        # accuracy, anything else the whole pipeline.
+        # accuracy, `bench notify` notify's SMS throughput and latency, anything else the whole
+        # pipeline.
         channel_benches = {
             "open311": "open311.py",
             "email": "email_intake.py",
             "routing": "routing_accuracy.py",
+            "notify": "notify.py",
         }
         if argv[1:2] and argv[1] in channel_benches:
             script, flags = channel_benches[argv[1]], argv[2:]

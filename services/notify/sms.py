@@ -8,6 +8,7 @@ _GSM7_BASIC = set(
 )
 # Characters reached through the escape code: each costs two septets.
 _GSM7_EXTENSION = set("^{}\\[~]|€\f")
+_GSM7 = frozenset(_GSM7_BASIC | _GSM7_EXTENSION)
 
 # Units in a lone part, and in each part of a concatenated message (the rest holds the UDH).
 GSM7_PART = (160, 153)
@@ -15,7 +16,7 @@ UCS2_PART = (70, 67)
 
 
 def is_gsm7(text: str) -> bool:
-    return all(c in _GSM7_BASIC or c in _GSM7_EXTENSION for c in text)
+    return _GSM7.issuperset(text)
 
 
 def _cost(char: str, gsm7: bool) -> int:
@@ -27,8 +28,10 @@ def _cost(char: str, gsm7: bool) -> int:
 
 def units(text: str) -> int:
     """Length in the encoding's units: septets for GSM-7, UTF-16 code units for UCS-2."""
-    gsm7 = is_gsm7(text)
-    return sum(_cost(c, gsm7) for c in text)
+    # Whole-string counts, not a cost per character: every SMS notify sends is measured.
+    if is_gsm7(text):
+        return len(text) + sum(1 for c in text if c in _GSM7_EXTENSION)
+    return len(text.encode("utf-16-le")) // 2
 
 
 def split(text: str) -> list[str]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.notify.sms import is_gsm7, segments, split, units
 
@@ -83,3 +85,15 @@ def test_a_message_that_fits_in_full_parts_needs_no_extra_part() -> None:
 
 def test_form_feed_is_an_extension_character() -> None:
     assert units("\f") == 2
+
+
+def units_one_by_one(text: str) -> int:
+    """The carriers' rule, one character at a time."""
+    if is_gsm7(text):
+        return sum(2 if c in "^{}\\[~]|€\f" else 1 for c in text)
+    return sum(2 if ord(c) > 0xFFFF else 1 for c in text)
+
+
+@given(st.text(alphabet="aZ9 @é€^{}\\[~]|\f😀您【】\n", max_size=400))
+def test_units_count_every_character_as_carriers_do(text: str) -> None:
+    assert units(text) == units_one_by_one(text)

@@ -1,0 +1,66 @@
+"""Notify's view of where each case stands, kept from events in batches."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+import pytest
+
+from services import notify
+from services.kernel.config import Settings
+from services.kernel.events.contracts import CaseSubmitted, Contact
+from services.kernel.runtime import ServiceRuntime
+from services.notify.models import CaseProgress
+from tests.support import assigned, publish_envelopes, wait_until
+
+pytestmark = pytest.mark.integration
+
+
+def submitted(number: int) -> CaseSubmitted:
+    return CaseSubmitted(
+        case_id=uuid.uuid4(),
+        tracking_no=f"20261201-{number:06d}",
+        access_code="ABC234",
+        channel="web",
+        kind="complaint",
+        category=None,
+        description="路灯坏了",
+        location=None,
+        contact=Contact(phone=f"137{number:08d}"),
+        submitted_at=datetime.now(UTC),
+        promised_date=date(2026, 12, 20),
+    )
+
+
+def test_a_case_submitted_and_dispatched_in_one_batch_ends_dispatched(
+    settings: Settings, running: list[ServiceRuntime]
+) -> None:
+    runtime = ServiceRuntime(notify.SERVICE, settings)
+    runtime.start()
+    running.append(runtime)
+    assert runtime.wait_ready()
+    first, second = submitted(1), submitted(2)
+    # Published together, they reach the handler in one batch: the second case's row is new
+    # when its `case.assigned` is handled, and must be the one its `case.submitted` created.
+    publish_envelopes(
+        settings.broker_url,
+        [
+            first.envelope(producer="intake", case_id=first.case_id),
+            second.envelope(producer="intake", case_id=second.case_id),
+            assigned(second.case_id, second.tracking_no).envelope(
+                producer="routing", case_id=second.case_id
+            ),
+        ],
+    )
+
+    def progress() -> dict[uuid.UUID, tuple[str, date | None]]:
+        with runtime.database.session() as session:
+            rows = session.query(CaseProgress).all()
+            return {row.case_id: (row.status, row.deadline) for row in rows}
+
+    expected = {
+        first.case_id: ("received", date(2026, 12, 20)),
+        second.case_id: ("dispatched", date(2026, 12, 16)),
+    }
+    wait_until(lambda: progress() == expected, 20)
