@@ -27,11 +27,9 @@ import signal
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from pathlib import Path
 from types import FrameType, ModuleType
 
@@ -42,8 +40,8 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from services.kernel.bus import EVENTS_EXCHANGE, Bus, Destination, Outgoing, Publisher  # noqa: E402
-from services.kernel.events.contracts import CaseSubmitted, Contact  # noqa: E402
 from tests.smpp_server import SmppServer  # noqa: E402
+from tests.support import submitted_event  # noqa: E402
 
 
 def _load_e2e() -> ModuleType:
@@ -83,19 +81,7 @@ class Events:
         """`count` events as (tracking number, what the relay would publish)."""
         made = []
         for number in range(self._next, self._next + count):
-            event = CaseSubmitted(
-                case_id=uuid.uuid4(),
-                tracking_no=f"20261201-{number:06d}",
-                access_code="ABC234",
-                channel="web",
-                kind="complaint",
-                category=None,
-                description="小区路灯坏了半年没人修",
-                location=None,
-                contact=Contact(phone=f"137{number:08d}"),
-                submitted_at=datetime.now(UTC),
-                promised_date=date(2026, 12, 16),
-            )
+            event = submitted_event(number, "小区路灯坏了半年没人修")
             envelope = event.envelope(producer="intake", case_id=event.case_id)
             destination = Destination(EVENTS_EXCHANGE, envelope.routing_key)
             made.append(

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import threading
-import uuid
-from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -16,32 +14,22 @@ from services import intake, notify, reporting
 from services.intake.models import Case
 from services.kernel.bus import Bus, Destination, Outgoing, Publisher
 from services.kernel.config import Settings
-from services.kernel.events.contracts import CaseSubmitted, Contact
 from services.kernel.runtime import ServiceRuntime
 from services.kernel.telemetry import EVENTS_DUPLICATE, TASKS
 from services.notify.models import Message
 from services.notify.tasks import SEND_MESSAGES
 from services.reporting.kpis import summary
 from services.reporting.models import CaseFact
-from tests.support import accept_cases, assigned, publish_envelopes, read_sms, wait_until
+from tests.support import (
+    accept_cases,
+    assigned,
+    publish_envelopes,
+    read_sms,
+    submitted_event,
+    wait_until,
+)
 
 pytestmark = pytest.mark.integration
-
-
-def submitted(number: int) -> CaseSubmitted:
-    return CaseSubmitted(
-        case_id=uuid.uuid4(),
-        tracking_no=f"20261127-{number:06d}",
-        access_code="ABC234",
-        channel="web",
-        kind="complaint",
-        category=None,
-        description="路灯坏了",
-        location=None,
-        contact=Contact(phone=f"138{number:08d}"),
-        submitted_at=datetime.now(UTC),
-        promised_date=date(2026, 12, 16),
-    )
 
 
 def count_messages(url: str, queue: str) -> int:
@@ -85,7 +73,7 @@ def test_a_confirmed_batch_all_arrives_and_a_dropped_connection_is_reopened(
 def test_an_event_twice_in_one_batch_is_handled_once(
     settings: Settings, running: list[ServiceRuntime]
 ) -> None:
-    envelope = submitted(1).envelope(producer="intake")
+    envelope = submitted_event(1).envelope(producer="intake")
     labels = ("reporting", "case_facts", "case.submitted.v2")
     before = EVENTS_DUPLICATE.labels(*labels)._value.get()
     # Both copies wait in the queue before the consumer starts, so they arrive in one batch.
@@ -103,7 +91,7 @@ def test_an_event_twice_in_one_batch_is_handled_once(
 def test_a_batch_of_events_sends_its_messages_in_few_tasks_and_each_once(
     settings: Settings, running: list[ServiceRuntime], tmp_path: Path
 ) -> None:
-    events = [submitted(n).envelope(producer="intake") for n in range(1, 41)]
+    events = [submitted_event(n).envelope(producer="intake") for n in range(1, 41)]
     before = TASKS.labels(SEND_MESSAGES, "ok")._value.get()
     publish_envelopes(settings.broker_url, events)
     runtime = ServiceRuntime(notify.SERVICE, settings)

@@ -3,34 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 
 from services import notify
 from services.kernel.config import Settings
-from services.kernel.events.contracts import CaseSubmitted, Contact
 from services.kernel.runtime import ServiceRuntime
 from services.notify.models import CaseProgress
-from tests.support import assigned, publish_envelopes, wait_until
+from tests.support import assigned, publish_envelopes, submitted_event, wait_until
 
 pytestmark = pytest.mark.integration
-
-
-def submitted(number: int) -> CaseSubmitted:
-    return CaseSubmitted(
-        case_id=uuid.uuid4(),
-        tracking_no=f"20261201-{number:06d}",
-        access_code="ABC234",
-        channel="web",
-        kind="complaint",
-        category=None,
-        description="路灯坏了",
-        location=None,
-        contact=Contact(phone=f"137{number:08d}"),
-        submitted_at=datetime.now(UTC),
-        promised_date=date(2026, 12, 20),
-    )
 
 
 def test_a_case_submitted_and_dispatched_in_one_batch_ends_dispatched(
@@ -40,7 +23,7 @@ def test_a_case_submitted_and_dispatched_in_one_batch_ends_dispatched(
     runtime.start()
     running.append(runtime)
     assert runtime.wait_ready()
-    first, second = submitted(1), submitted(2)
+    first, second = submitted_event(1), submitted_event(2)
     # Published together, they reach the handler in one batch: the second case's row is new
     # when its `case.assigned` is handled, and must be the one its `case.submitted` created.
     publish_envelopes(

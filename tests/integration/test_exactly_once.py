@@ -11,7 +11,7 @@ import subprocess
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,6 @@ from sqlalchemy.exc import IntegrityError
 from services import intake, notify
 from services.kernel.clock import utcnow
 from services.kernel.config import Settings
-from services.kernel.events.contracts import CaseSubmitted, Contact
 from services.kernel.runtime import ServiceRuntime
 from services.kernel.telemetry import TASKS
 from services.notify.gateways import GatewayError, Handover, OutgoingSms
@@ -38,26 +37,11 @@ from tests.support import (
     free_port,
     publish_envelopes,
     read_sms,
+    submitted_event,
     wait_until,
 )
 
 pytestmark = pytest.mark.integration
-
-
-def submitted(number: int) -> CaseSubmitted:
-    return CaseSubmitted(
-        case_id=uuid.uuid4(),
-        tracking_no=f"20261201-{number:06d}",
-        access_code="ABC234",
-        channel="web",
-        kind="complaint",
-        category=None,
-        description="路灯坏了",
-        location=None,
-        contact=Contact(phone=f"137{number:08d}"),
-        submitted_at=datetime.now(UTC),
-        promised_date=date(2026, 12, 16),
-    )
 
 
 def copies(outbox: Path) -> Counter[tuple[str, str]]:
@@ -114,11 +98,11 @@ def test_an_event_delivered_three_times_sends_one_message(
     settings: Settings, running: list[ServiceRuntime], tmp_path: Path
 ) -> None:
     [runtime] = started(settings, running, notify.SERVICE)
-    envelope = submitted(1).envelope(producer="intake")
+    envelope = submitted_event(1).envelope(producer="intake")
     for _ in range(3):
         publish_envelopes(settings.broker_url, [envelope])
     # A later event on the same queue: once its message is out, the copies have been handled.
-    publish_envelopes(settings.broker_url, [submitted(2).envelope(producer="intake")])
+    publish_envelopes(settings.broker_url, [submitted_event(2).envelope(producer="intake")])
     outbox = tmp_path / "sms-outbox.jsonl"
 
     wait_until(lambda: ("20261201-000002", "case_received") in copies(outbox), 20)
@@ -173,7 +157,7 @@ def test_a_sending_task_run_again_sends_nothing_twice(
     settings: Settings, running: list[ServiceRuntime], tmp_path: Path
 ) -> None:
     [runtime] = started(settings, running, notify.SERVICE)
-    publish_envelopes(settings.broker_url, [submitted(3).envelope(producer="intake")])
+    publish_envelopes(settings.broker_url, [submitted_event(3).envelope(producer="intake")])
     outbox = tmp_path / "sms-outbox.jsonl"
     wait_until(lambda: len(read_sms(outbox)) == 1, 20)
     with runtime.database.session() as session:
@@ -257,7 +241,7 @@ def written_but_unmarked(outbox: Path, runtime: ServiceRuntime) -> int:
 def test_a_worker_killed_between_the_gateway_and_its_commit_leaves_one_copy_of_each_message(
     settings: Settings, tmp_path: Path, postgres_url: str, amqp_url: str
 ) -> None:
-    events = [submitted(100000 + n).envelope(producer="intake") for n in range(BACKLOG)]
+    events = [submitted_event(100000 + n).envelope(producer="intake") for n in range(BACKLOG)]
     publish_envelopes(settings.broker_url, events)
     outbox = tmp_path / "sms-outbox.jsonl"
     env = base_env(
