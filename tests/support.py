@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import atexit
 import json
 import os
 import shutil
@@ -23,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from services.intake.submissions import Receipt, Submission, accept
 from services.kernel.bus import EVENTS_EXCHANGE, Bus, Destination, Outgoing, Publisher
@@ -36,6 +36,10 @@ AMQP_URL = os.environ.get("MINQING_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1
 REPO = Path(__file__).resolve().parent.parent
 MINQING = [sys.executable, "-m", "services"]
 TEST_SECRET = "test-secret-" + "x" * 40
+# The run's databases and vhosts carry this id. Set on import in the controlling process,
+# before pytest-xdist starts its workers, so they inherit it and the controller can sweep up
+# what they leave (xdist kills a worker that takes over ten seconds to exit).
+RUN = os.environ.setdefault("MINQING_TEST_RUN", uuid.uuid4().hex[:8])
 
 
 def services_required() -> bool:
@@ -67,27 +71,144 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: fl
 
 
 @contextmanager
-def postgres_databases() -> Iterator[str]:
-    """Four fresh databases; yields a MINQING_DATABASE_URL template with `{service}`."""
-    prefix = f"mqt_{uuid.uuid4().hex[:10]}"
-    admin_url = POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://") + "/postgres"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+def postgres_databases(migrated: bool = True) -> Iterator[str]:
+    """Four fresh databases, each at its service's head schema unless `migrated` is False;
+    yields a MINQING_DATABASE_URL template with `{service}`."""
     try:
-        with admin.connect() as connection:
-            for service in SERVICE_NAMES:
-                connection.execute(text(f'CREATE DATABASE "{prefix}_{service}"'))
+        prefix = _DATABASES.take(migrated)
     except Exception as exc:
-        admin.dispose()
         unavailable(f"PostgreSQL at {POSTGRES_URL}: {exc}")
     try:
         yield f"{POSTGRES_URL}/{prefix}_{{service}}"
     finally:
-        with admin.connect() as connection:
+        _DATABASES.spend(prefix)
+
+
+def sweep_run() -> None:
+    """Delete whatever this run made that is still there: pytest-xdist kills a worker that
+    takes over ten seconds to exit, whatever its reapers had left to do. Called once the
+    session is over; a part that is down is no reason to fail it."""
+    with suppress(Exception):
+        _DATABASES.sweep()
+    with suppress(Exception):
+        _VHOSTS.sweep()
+
+
+class _Reaper:
+    """A thread that deletes what tests have finished with, a batch at a time, so a test's
+    teardown never waits for it."""
+
+    def __init__(self, delete: Callable[[list[str]], None]) -> None:
+        self._delete = delete
+        self._spent: list[str] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def spend(self, *names: str) -> None:
+        with self._lock:
+            self._spent += names
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            with self._lock:
+                batch, self._spent = self._spent, []
+            if batch:
+                # What fails here is left to `sweep_run`.
+                with suppress(Exception):
+                    self._delete(batch)
+            with self._lock:
+                if self._spent:
+                    self._wake.set()
+
+
+class _DatabasePool:
+    """Service databases cloned from templates migrated once per test process.
+
+    Migrating four databases costs seconds of CPU, and PostgreSQL's DROP DATABASE waits for a
+    checkpoint: a clone of a migrated template takes a fraction of that, and the drop happens
+    on the reaper's thread while the next test runs.
+    """
+
+    def __init__(self) -> None:
+        self.admin_url = POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://")
+        self._templates: str | None = None
+        self._lock = threading.Lock()
+        self._reaper = _Reaper(self.drop)
+
+    def take(self, migrated: bool) -> str:
+        prefix = f"mqt_{RUN}_{uuid.uuid4().hex[:10]}"
+        templates = self._migrated_templates() if migrated else None
+        with self._admin() as admin, admin.connect() as connection:
             for service in SERVICE_NAMES:
-                connection.execute(
-                    text(f'DROP DATABASE IF EXISTS "{prefix}_{service}" WITH (FORCE)')
-                )
-        admin.dispose()
+                name = f"{prefix}_{service}"
+                if templates is None:
+                    connection.execute(text(f'CREATE DATABASE "{name}"'))
+                else:
+                    _clone(connection, f"{templates}_{service}", name)
+        return prefix
+
+    def spend(self, prefix: str) -> None:
+        self._reaper.spend(*(f"{prefix}_{service}" for service in SERVICE_NAMES))
+
+    def _migrated_templates(self) -> str:
+        with self._lock:
+            if self._templates is None:
+                # Imported here: unit tests use this module without wanting every service.
+                from services.__main__ import SPECS
+                from services.kernel.migrations import upgrade
+
+                prefix = f"mqt_{RUN}_template_{uuid.uuid4().hex[:6]}"
+                try:
+                    for service in SERVICE_NAMES:
+                        url = f"{self.admin_url}/{prefix}_{service}"
+                        upgrade(service, SPECS[service].migrations, url)
+                except BaseException:
+                    self.spend(prefix)
+                    raise
+                self._templates = prefix
+            return self._templates
+
+    @contextmanager
+    def _admin(self) -> Iterator[Any]:
+        engine = create_engine(f"{self.admin_url}/postgres", isolation_level="AUTOCOMMIT")
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+    def drop(self, names: list[str]) -> None:
+        with self._admin() as admin, admin.connect() as connection:
+            for name in names:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def sweep(self) -> None:
+        with self._admin() as admin, admin.connect() as connection:
+            names = connection.scalars(
+                text("SELECT datname FROM pg_database WHERE datname LIKE :run"),
+                {"run": f"mqt\\_{RUN}\\_%"},
+            ).all()
+        self.drop(list(names))
+
+
+def _clone(connection: Any, template: str, name: str) -> None:
+    """CREATE DATABASE from a template, which must have no session open on it: the one that
+    migrated it may take a moment to go after its client hung up."""
+    for attempt in range(50):
+        try:
+            connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+            return
+        except OperationalError as exc:
+            if "is being accessed by other users" not in str(exc) or attempt == 49:
+                raise
+            time.sleep(0.1)
+
+
+_DATABASES = _DatabasePool()
 
 
 def _rabbitmqctl(*args: str) -> None:
@@ -110,60 +231,40 @@ def rabbitmq_vhost() -> Iterator[str]:
 
 
 class _VhostPool:
-    """Fresh vhosts made a batch at a time; spent ones deleted promptly, a batch at a time.
+    """Fresh vhosts made a batch at a time; spent ones deleted by the reaper, a batch at a time.
 
     Each `rabbitmqctl` call starts an Erlang VM, about 1.5 s of CPU: three calls per test (add,
-    permit, delete) cost the suite minutes. A thread deletes what tests have finished with as
-    soon as it can, so that only a few vhosts (and their quorum queues) live at once.
+    permit, delete) cost the suite minutes. Deleting promptly keeps only a few vhosts (and their
+    quorum queues) alive at once.
     """
 
     BATCH = 8
 
     def __init__(self) -> None:
         self._fresh: list[str] = []
-        self._spent: list[str] = []
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._closing = False
-        self._deleter = threading.Thread(target=self._delete_spent, daemon=True)
-        self._deleter.start()
-        atexit.register(self._close)
+        self._reaper = _Reaper(
+            lambda batch: _rabbitmqctl("eval", _each_vhost(batch, _DELETE_VHOST))
+        )
 
     def take(self) -> str:
         if not self._fresh:
-            batch = [f"mqt-{uuid.uuid4().hex[:10]}" for _ in range(self.BATCH)]
+            batch = [f"mqt-{RUN}-{uuid.uuid4().hex[:10]}" for _ in range(self.BATCH)]
             _rabbitmqctl("eval", _each_vhost(batch, _ADD_VHOST))
             self._fresh += batch
         return self._fresh.pop()
 
     def spend(self, vhost: str) -> None:
-        with self._lock:
-            self._spent.append(vhost)
-        self._wake.set()
+        self._reaper.spend(vhost)
 
-    def _delete_spent(self) -> None:
-        while True:
-            self._wake.wait()
-            self._wake.clear()
-            with self._lock:
-                batch, self._spent = self._spent, []
-            # One left behind (named mqt-…) is harmless: the next run makes its own.
-            if batch:
-                with suppress(subprocess.SubprocessError, OSError):
-                    _rabbitmqctl("eval", _each_vhost(batch, _DELETE_VHOST))
-            with self._lock:
-                if self._closing and not self._spent:
-                    return
-                if self._spent:
-                    self._wake.set()
-
-    def _close(self) -> None:
-        with self._lock:
-            self._spent += self._fresh
-            self._fresh = []
-        self._closing = True
-        self._wake.set()
-        self._deleter.join(300)
+    def sweep(self) -> None:
+        if shutil.which("rabbitmqctl") is None:
+            return
+        prefix = f"mqt-{RUN}-"
+        _rabbitmqctl(
+            "eval",
+            f"[begin {_DELETE_VHOST} end || V <- rabbit_vhost:list_names(), "
+            f'binary:match(V, <<"{prefix}">>) =:= {{0, {len(prefix)}}}], ok.',
+        )
 
 
 _ADD_VHOST = (

@@ -1,4 +1,4 @@
-"""Settings for one test: its own PostgreSQL databases (migrated) and RabbitMQ vhost."""
+"""Settings for one test: its own PostgreSQL databases (at head) and RabbitMQ vhost."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from services.__main__ import SPECS
 from services.kernel.bus import Bus
 from services.kernel.config import Settings, load_settings
-from services.kernel.processes import declare_topology, migrate
+from services.kernel.processes import declare_topology
 from services.kernel.runtime import ServiceRuntime
 from tests.support import TEST_SECRET
 
@@ -29,7 +29,6 @@ def settings(postgres_url: str, amqp_url: str, tmp_path: Path) -> Settings:
             "MINQING_SMS_DAILY_CAP": "1000000",
         }
     )
-    migrate(list(SPECS.values()), settings)
     declare_topology(Bus(settings.broker_url), list(SPECS.values()))
     return settings
 
