@@ -87,6 +87,7 @@ class Submitter:
     url: str
     total: int
     rate: float
+    first: int = 0  # the index of its first submission, so that several number theirs apart
     give_up: float = 90.0
     started: int = 0
     accepted: dict[str, tuple[str, int]] = field(default_factory=dict)  # tracking_no -> (code, i)
@@ -94,6 +95,17 @@ class Submitter:
     rejected: list[str] = field(default_factory=list)
     error: BaseException | None = None
     _thread: threading.Thread | None = None
+
+    @classmethod
+    def together(cls, submitters: list[Submitter]) -> Submitter:
+        """What several submitters (one after another) got, as if one had submitted it all."""
+        merged = cls(submitters[0].url, sum(s.total for s in submitters), submitters[0].rate)
+        for submitter in submitters:
+            merged.started += submitter.started
+            merged.accepted.update(submitter.accepted)
+            merged.ambiguous += submitter.ambiguous
+            merged.rejected += submitter.rejected
+        return merged
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="submitter", daemon=True)
@@ -115,12 +127,12 @@ class Submitter:
         try:
             with httpx.Client(timeout=httpx.Timeout(30.0, connect=5.0)) as client:
                 began = time.monotonic()
-                for index in range(self.total):
-                    pause = began + index / self.rate - time.monotonic()
+                for offset in range(self.total):
+                    pause = began + offset / self.rate - time.monotonic()
                     if pause > 0:
                         time.sleep(pause)
-                    self.started = index + 1
-                    self._submit(client, index)
+                    self.started = offset + 1
+                    self._submit(client, self.first + offset)
         except BaseException as exc:
             self.error = exc
 
@@ -299,12 +311,28 @@ TOTAL = 200
 RATE = 100.0
 
 
-@pytest.mark.parametrize("victim", ["routing", "notify", "reporting", "intake"])
-def test_kill_9_one_service_while_submissions_flow(
-    victim: str, serve_cluster: Cluster, tmp_path: Path
+def test_kill_9_each_service_in_turn_while_submissions_flow(
+    serve_cluster: Cluster, tmp_path: Path
 ) -> None:
-    cluster = serve_cluster
-    submitter = Submitter(cluster.url("intake"), total=TOTAL, rate=RATE)
+    # One cluster for the four kills, so that the services start once: each kill has its own
+    # round of submissions, and everything is checked together at the end.
+    rounds: list[Submitter] = []
+    for victim in ("routing", "notify", "reporting", "intake"):
+        rounds.append(_kill_during_a_round(serve_cluster, victim, first=len(rounds) * TOTAL))
+    waited = _await_exactly_once(
+        intake_url=serve_cluster.url("intake"),
+        reporting_url=serve_cluster.url("reporting"),
+        sms_path=tmp_path / "sms-outbox.jsonl",
+        submitter=Submitter.together(rounds),
+        timeout=90,
+        logs=serve_cluster.logs,
+    )
+    print(f"all handled {waited:.1f}s after the last submission")
+
+
+def _kill_during_a_round(cluster: Cluster, victim: str, first: int) -> Submitter:
+    """A round of submissions with `victim` killed a third of the way through and restarted."""
+    submitter = Submitter(cluster.url("intake"), total=TOTAL, rate=RATE, first=first)
     submitter.start()
     try:
         _wait_for(lambda: submitter.started >= TOTAL // 3 or submitter.finished, 120)
@@ -319,7 +347,7 @@ def test_kill_9_one_service_while_submissions_flow(
     if victim != "intake":
         # Intake stayed up: every submission must have been taken.
         assert len(submitter.accepted) == TOTAL, (
-            f"{len(submitter.accepted)} accepted; ambiguous={submitter.ambiguous[:5]} "
+            f"{victim}: {len(submitter.accepted)} accepted; ambiguous={submitter.ambiguous[:5]} "
             f"rejected={submitter.rejected[:5]}\n{cluster.logs()}"
         )
     else:
@@ -327,19 +355,11 @@ def test_kill_9_one_service_while_submissions_flow(
         # The ones cut off by the kill are at most the few in flight.
         assert len(submitter.ambiguous) <= 3, f"{submitter.ambiguous}\n{cluster.logs()}"
         assert len(submitter.accepted) + len(submitter.ambiguous) == TOTAL
-
-    waited = _await_exactly_once(
-        intake_url=cluster.url("intake"),
-        reporting_url=cluster.url("reporting"),
-        sms_path=tmp_path / "sms-outbox.jsonl",
-        submitter=submitter,
-        timeout=90,
-        logs=cluster.logs,
-    )
     print(
-        f"{victim} killed after {killed_at} submissions ({len(submitter.accepted)} accepted, "
-        f"{len(submitter.ambiguous)} cut off); all handled {waited:.1f}s after the last one"
+        f"{victim} killed after {killed_at} submissions of its round "
+        f"({len(submitter.accepted)} accepted, {len(submitter.ambiguous)} cut off)"
     )
+    return submitter
 
 
 def test_kill_9_embedded_while_submissions_flow(embedded: Cluster, tmp_path: Path) -> None:
