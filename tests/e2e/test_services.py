@@ -16,7 +16,7 @@ from tests.support import Cluster, case_payload, read_sms, running_services, wai
 pytestmark = pytest.mark.e2e
 
 # Far more requests at once than intake admits (kernel.http.HTTP_THREADS).
-BURST = 250
+BURST = 100
 
 
 @pytest.fixture
