@@ -98,8 +98,13 @@ class _Reaper:
     """A thread that deletes what tests have finished with, a batch at a time, so a test's
     teardown never waits for it."""
 
-    def __init__(self, delete: Callable[[list[str]], None]) -> None:
+    def __init__(
+        self, delete: Callable[[list[str]], None], batch: int = 1, linger: float = 0.0
+    ) -> None:
         self._delete = delete
+        # A call waits for `batch` names, or until the first has waited `linger` seconds.
+        self._batch = batch
+        self._linger = linger
         self._spent: list[str] = []
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -114,6 +119,12 @@ class _Reaper:
     def _run(self) -> None:
         while True:
             self._wake.wait()
+            deadline = time.monotonic() + self._linger
+            while time.monotonic() < deadline:
+                with self._lock:
+                    if len(self._spent) >= self._batch:
+                        break
+                time.sleep(0.2)
             self._wake.clear()
             with self._lock:
                 batch, self._spent = self._spent, []
@@ -233,17 +244,20 @@ def rabbitmq_vhost() -> Iterator[str]:
 class _VhostPool:
     """Fresh vhosts made a batch at a time; spent ones deleted by the reaper, a batch at a time.
 
-    Each `rabbitmqctl` call starts an Erlang VM, about 1.5 s of CPU: three calls per test (add,
-    permit, delete) cost the suite minutes. Deleting promptly keeps only a few vhosts (and their
-    quorum queues) alive at once.
+    Each `rabbitmqctl` call starts an Erlang VM, about a second of CPU: three calls per test
+    (add, permit, delete) cost the suite minutes. Spent vhosts are deleted a few at a time, and
+    soon: one version that kept them all until the end left hundreds of quorum queues alive and
+    wedged RabbitMQ.
     """
 
-    BATCH = 8
+    BATCH = 16
 
     def __init__(self) -> None:
         self._fresh: list[str] = []
         self._reaper = _Reaper(
-            lambda batch: _rabbitmqctl("eval", _each_vhost(batch, _DELETE_VHOST))
+            lambda batch: _rabbitmqctl("eval", _each_vhost(batch, _DELETE_VHOST)),
+            batch=6,
+            linger=15.0,
         )
 
     def take(self) -> str:
