@@ -14,9 +14,9 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Connection, Engine, case, func, select
 from sqlalchemy.orm import Session
 
 from services.intake.models import CaseMessage
@@ -106,14 +106,14 @@ def fold(updates: Iterable[MessageUpdate]) -> list[MessageUpdate]:
 
 
 def write(session: Session, updates: Sequence[MessageUpdate]) -> None:
-    """Insert the messages not yet known and bring the known ones up to date, in one statement.
+    """Insert the messages not yet known and bring the known ones up to date.
 
-    The same rule as `merge`, in SQL, for a row an earlier batch wrote.
+    The same rule as `merge`, in SQL, for a row an earlier batch wrote. One statement of one
+    row, executed for many: its SQL is compiled once, where a multi-row VALUES of the batch's
+    length was compiled again for every length.
     """
-    insert = upsert_insert(session.get_bind())(CaseMessage)
-    new = insert.excluded
-    still_sent = CaseMessage.status == SENT
-    statement = insert.values(
+    session.execute(
+        _upsert(session.get_bind()),
         [
             {
                 "message_id": u.message_id,
@@ -125,8 +125,15 @@ def write(session: Session, updates: Sequence[MessageUpdate]) -> None:
                 "status_at": u.status_at,
             }
             for u in updates
-        ]
-    ).on_conflict_do_update(
+        ],
+    )
+
+
+def _upsert(bind: Engine | Connection) -> Any:
+    insert = upsert_insert(bind)(CaseMessage)
+    new = insert.excluded
+    still_sent = CaseMessage.status == SENT
+    return insert.on_conflict_do_update(
         index_elements=[CaseMessage.message_id],
         set_={
             "sent_at": func.coalesce(CaseMessage.sent_at, new.sent_at),
@@ -134,7 +141,6 @@ def write(session: Session, updates: Sequence[MessageUpdate]) -> None:
             "status_at": case((still_sent, new.status_at), else_=CaseMessage.status_at),
         },
     )
-    session.execute(statement)
 
 
 _PENDING = "intake.message_updates"
