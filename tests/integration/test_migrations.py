@@ -53,15 +53,35 @@ def test_migrations_match_models_on_sqlite(tmp_path: Path, service: str) -> None
     assert schema_drift(url, service) == []
 
 
+# Migrations that fill in a new column for the cases already there: the revision before it,
+# the two cases' own columns, the new column, and what it must hold for each.
+BACKFILLS = {
+    "0011 address key": (
+        "0010_duplicate_sweep",
+        [{"address": "王家村 ３组"}, {"address": None}],
+        "address_key",
+        [normalise_address("王家村 ３组"), None],
+    ),
+    "0012 grid cell": (
+        "0011_address_key",
+        [{"lat": 29.3012, "lon": 121.4321}, {"lat": None, "lon": None}],
+        "grid_cell",
+        [grid_cell(29.3012, 121.4321), None],
+    ),
+}
+
+
 @pytest.mark.integration
-def test_cases_accepted_before_address_keys_get_theirs() -> None:
-    """0011 fills in the key duplicate detection finds places by, for the cases already there."""
+@pytest.mark.parametrize("backfill", list(BACKFILLS))
+def test_cases_accepted_before_a_duplicate_key_existed_get_theirs(backfill: str) -> None:
+    """The keys duplicate detection finds places by are filled in for the cases already there."""
+    before, columns, key, expected = BACKFILLS[backfill]
     with postgres_databases(migrated=False) as template:
         url = template.format(service="intake").replace("postgresql://", "postgresql+psycopg://")
         engine = create_engine(url)
         try:
             with engine.begin() as connection:
-                migrate_intake_to(connection, "0010_duplicate_sweep")
+                migrate_intake_to(connection, before)
                 cases = Table("cases", MetaData(), autoload_with=connection)
                 now = datetime.now(UTC)
                 connection.execute(
@@ -74,59 +94,19 @@ def test_cases_accepted_before_address_keys_get_theirs() -> None:
                             "channel": "web",
                             "kind": "complaint",
                             "description": "路灯坏了",
-                            "address": address,
                             "status": "dispatched",
                             "promised_date": now.date(),
                             "submitted_at": now,
                             "updated_at": now,
+                            **own,
                         }
-                        for n, address in enumerate(["王家村 ３组", None])
+                        for n, own in enumerate(columns)
                     ],
                 )
                 migrate_intake_to(connection, "head")
                 keys = connection.execute(
-                    select(cases.c.tracking_no, text("address_key")).order_by(cases.c.tracking_no)
+                    select(cases.c.tracking_no, text(key)).order_by(cases.c.tracking_no)
                 ).all()
         finally:
             engine.dispose()
-    assert [tuple(k) for k in keys] == [("MQ0", normalise_address("王家村 ３组")), ("MQ1", None)]
-
-
-@pytest.mark.integration
-def test_cases_with_a_map_point_before_grid_cells_get_theirs() -> None:
-    """0012 fills in the grid cell duplicate detection finds near places by."""
-    with postgres_databases(migrated=False) as template:
-        url = template.format(service="intake").replace("postgresql://", "postgresql+psycopg://")
-        engine = create_engine(url)
-        try:
-            with engine.begin() as connection:
-                migrate_intake_to(connection, "0011_address_key")
-                cases = Table("cases", MetaData(), autoload_with=connection)
-                now = datetime.now(UTC)
-                connection.execute(
-                    cases.insert(),
-                    [
-                        {
-                            "id": uuid.uuid4(),
-                            "tracking_no": f"MQ{n}",
-                            "access_code_hash": "x",
-                            "channel": "web",
-                            "kind": "complaint",
-                            "description": "路灯坏了",
-                            "lat": lat,
-                            "lon": lon,
-                            "status": "dispatched",
-                            "promised_date": now.date(),
-                            "submitted_at": now,
-                            "updated_at": now,
-                        }
-                        for n, (lat, lon) in enumerate([(29.3012, 121.4321), (None, None)])
-                    ],
-                )
-                migrate_intake_to(connection, "head")
-                cells = connection.execute(
-                    select(cases.c.tracking_no, text("grid_cell")).order_by(cases.c.tracking_no)
-                ).all()
-        finally:
-            engine.dispose()
-    assert [tuple(c) for c in cells] == [("MQ0", grid_cell(29.3012, 121.4321)), ("MQ1", None)]
+    assert [tuple(k) for k in keys] == [("MQ0", expected[0]), ("MQ1", expected[1])]
