@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import uuid
 
-from services.kernel.clock import utcnow
 from services.kernel.events.contracts import ACKNOWLEDGEMENT_RECIPIENT, Contact
 from services.kernel.sealing import REPORTER_CONTACT, keyed_digest, sealer_for
 from services.kernel.work import Work
@@ -47,29 +46,37 @@ def queue_email(
     settings = work.settings
     message_id = uuid.uuid4()
     domain = settings.mail_addresses[0].partition("@")[2]
-    email = Message(
-        id=message_id,
-        event_id=event_id,
-        recipient=email_recipient(settings.secret_key, address),
-        template=template,
-        channel="email",
-        case_id=contact.case_id,
-        tracking_no=contact.tracking_no,
-        text=text,
-        segments=0,
-        status="queued",
-        created_at=utcnow(),
+    return record_email(
+        work,
+        Message.queued(
+            message_id=message_id,
+            event_id=event_id,
+            recipient=email_recipient(settings.secret_key, address),
+            template=template,
+            channel="email",
+            case_id=contact.case_id,
+            tracking_no=contact.tracking_no,
+            text=text,
+        ),
+        sealed_to=sealer_for(settings.secret_key, ACKNOWLEDGEMENT_RECIPIENT).seal(address),
+        subject=f"{settings.sms_signature.strip('【】[] ')} {contact.tracking_no}",
+        headers={"Message-ID": f"<{message_id}@{domain}>", "Auto-Submitted": "auto-generated"},
     )
-    work.session.add(email)
+
+
+def record_email(
+    work: Work, message: Message, *, sealed_to: str, subject: str, headers: dict[str, str]
+) -> Message:
+    """Record an email message with its envelope (where it goes, subject, headers) and queue
+    its sending."""
+    work.session.add(message)
     work.session.add(
         EmailEnvelope(
-            message=email,
-            sealed_to=sealer_for(settings.secret_key, ACKNOWLEDGEMENT_RECIPIENT).seal(address),
-            subject=f"{settings.sms_signature.strip('【】[] ')} {contact.tracking_no}",
-            headers=json.dumps(
-                {"Message-ID": f"<{message_id}@{domain}>", "Auto-Submitted": "auto-generated"}
-            ),
+            message=message,
+            sealed_to=sealed_to,
+            subject=subject,
+            headers=json.dumps(headers, ensure_ascii=False),
         )
     )
-    work.enqueue(SEND_MESSAGES, str(message_id))
-    return email
+    work.enqueue(SEND_MESSAGES, str(message.id))
+    return message

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable, Sequence
 
@@ -37,12 +36,11 @@ from services.kernel.events.contracts import (
 from services.kernel.sealing import sealer_for
 from services.kernel.work import Work
 from services.kernel.workdays import local_date
-from services.notify.by_email import email_of, email_recipient, queue_email
+from services.notify.by_email import email_of, email_recipient, queue_email, record_email
 from services.notify.models import (
     CaseContact,
     CaseMerge,
     Department,
-    EmailEnvelope,
     ExtensionRequest,
     LiaisonOfficer,
     Message,
@@ -190,8 +188,7 @@ def record_sms(
             return
         skip.add(address.recipient)
     # The inbox runs this once per event; the unique constraint backs it up.
-    record = Message(
-        id=uuid.uuid4(),
+    record = Message.queued(
         event_id=work.envelope.id,
         recipient=address.recipient,
         sealed_recipient=address.sealed,
@@ -201,8 +198,6 @@ def record_sms(
         tracking_no=tracking_no,
         text=message.text,
         segments=message.segments,
-        status="queued",
-        created_at=utcnow(),
     )
     # Quiet hours, the daily cap and opt-outs may hold it back (see policy).
     if schedule(work, record):
@@ -316,30 +311,22 @@ def email_acknowledgement(event: EmailCaseOpened, work: Work) -> None:
         headers["In-Reply-To"] = f"<{event.in_reply_to}>"
     if event.references:
         headers["References"] = " ".join(f"<{i}>" for i in event.references)
-    message = Message(
-        id=uuid.uuid4(),
-        event_id=work.envelope.id,
-        # The address stays sealed in the envelope: it may be a tip-off reporter's.
-        recipient="(sealed)",
-        template=EMAIL_ACKNOWLEDGEMENT,
-        channel="email",
-        case_id=event.case_id,
-        tracking_no=event.tracking_no,
-        text=text,
-        segments=0,
-        status="queued",
-        created_at=utcnow(),
+    record_email(
+        work,
+        Message.queued(
+            event_id=work.envelope.id,
+            # The address stays sealed in the envelope: it may be a tip-off reporter's.
+            recipient="(sealed)",
+            template=EMAIL_ACKNOWLEDGEMENT,
+            channel="email",
+            case_id=event.case_id,
+            tracking_no=event.tracking_no,
+            text=text,
+        ),
+        sealed_to=event.sealed_to,
+        subject=subject,
+        headers=headers,
     )
-    work.session.add(message)
-    work.session.add(
-        EmailEnvelope(
-            message=message,
-            sealed_to=event.sealed_to,
-            subject=subject,
-            headers=json.dumps(headers, ensure_ascii=False),
-        )
-    )
-    work.enqueue(SEND_MESSAGES, str(message.id))
 
 
 # Steps of a case's work order the citizen hears about; a co-handling department's steps are

@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from services.kernel.clock import utcnow
 from services.kernel.db import NAMING_CONVENTION, UtcDateTime
 
 
@@ -74,6 +75,37 @@ class Message(Base):
     counted_on: Mapped[date | None] = mapped_column(Date)
     # For a capped message: the digest that carried it.
     digest_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+    @classmethod
+    def queued(
+        cls,
+        *,
+        event_id: uuid.UUID,
+        recipient: str,
+        template: str,
+        channel: str,
+        case_id: uuid.UUID | None,
+        tracking_no: str | None,
+        text: str,
+        segments: int = 0,
+        sealed_recipient: str | None = None,
+        message_id: uuid.UUID | None = None,
+    ) -> Message:
+        """A message recorded for sending, queued from now (an email counts no segments)."""
+        return cls(
+            id=message_id or uuid.uuid4(),
+            event_id=event_id,
+            recipient=recipient,
+            sealed_recipient=sealed_recipient,
+            template=template,
+            channel=channel,
+            case_id=case_id,
+            tracking_no=tracking_no,
+            text=text,
+            segments=segments,
+            status="queued",
+            created_at=utcnow(),
+        )
 
 
 class CaseMerge(Base):

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from prometheus_client import Counter
 from sqlalchemy import delete, select
 
-from services.kernel.clock import utcnow
 from services.kernel.events.contracts import CitizenReplied
 from services.kernel.sealing import keyed_digest, sealer_for
 from services.kernel.work import Work
@@ -183,8 +182,7 @@ def _answer(
     case: CaseProgress | None,
     message: RenderedMessage,
 ) -> None:
-    record = Message(
-        id=uuid.uuid4(),
+    record = Message.queued(
         # One answer per reply: the reply's id stands in for an event's.
         event_id=reply_id,
         recipient=address.recipient,
@@ -195,8 +193,6 @@ def _answer(
         tracking_no=case.tracking_no if case else None,
         text=message.text,
         segments=message.segments,
-        status=policy.QUEUED,
-        created_at=utcnow(),
     )
     if schedule(work, record):
         work.enqueue(SEND_MESSAGES, str(record.id))
