@@ -26,10 +26,10 @@ from sqlalchemy.exc import OperationalError
 
 from services.intake.submissions import Receipt, Submission, accept
 from services.kernel.bus import EVENTS_EXCHANGE, Bus, Destination, Outgoing, Publisher
-from services.kernel.config import SERVICE_NAMES
+from services.kernel.config import SERVICE_NAMES, Settings
 from services.kernel.events import Envelope
 from services.kernel.events.contracts import CaseAssigned, CaseResolved, CaseSubmitted, Contact
-from services.kernel.runtime import ServiceRuntime
+from services.kernel.runtime import ServiceRuntime, ServiceSpec
 
 POSTGRES_URL = os.environ.get("MINQING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 AMQP_URL = os.environ.get("MINQING_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672")
@@ -516,6 +516,20 @@ def case_id_of(database_url: str, tracking_no: str) -> uuid.UUID:
     finally:
         engine.dispose()
     return found if isinstance(found, uuid.UUID) else uuid.UUID(str(found))
+
+
+def start_runtimes(
+    settings: Settings, running: list[ServiceRuntime], *specs: ServiceSpec
+) -> list[ServiceRuntime]:
+    """Start a runtime per spec in this process, each ready before this returns; `running`
+    (the fixture) stops them after the test."""
+    started = [ServiceRuntime(spec, settings) for spec in specs]
+    for runtime in started:
+        runtime.start()
+        running.append(runtime)
+    for runtime in started:
+        assert runtime.wait_ready()
+    return started
 
 
 def submitted_event(number: int, description: str = "路灯坏了") -> CaseSubmitted:

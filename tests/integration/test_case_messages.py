@@ -7,7 +7,6 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -25,21 +24,11 @@ from services.kernel.events.contracts import MessageDelivered, MessageFailed, Me
 from services.kernel.migrations import upgrade
 from services.kernel.processes import build_app
 from services.kernel.runtime import ServiceRuntime
-from tests.support import accept_cases, publish_envelopes, wait_until
+from tests.support import accept_cases, publish_envelopes, start_runtimes, wait_until
 
 pytestmark = pytest.mark.integration
 
 PHONE = "13812345678"
-
-
-def start(settings: Settings, running: list[ServiceRuntime], *specs: Any) -> list[ServiceRuntime]:
-    started = [ServiceRuntime(spec, settings) for spec in specs]
-    for runtime in started:
-        runtime.start()
-        running.append(runtime)
-    for runtime in started:
-        assert runtime.wait_ready()
-    return started
 
 
 def sent(receipt: Receipt, message_id: uuid.UUID, template: str = "case_received") -> Envelope:
@@ -89,7 +78,7 @@ def kept(runtime: ServiceRuntime, receipt: Receipt) -> dict[uuid.UUID, tuple[str
 def test_each_message_ends_with_its_last_status_whatever_order_its_events_arrive_in(
     settings: Settings, running: list[ServiceRuntime]
 ) -> None:
-    [runtime] = start(settings, running, intake.SERVICE)
+    [runtime] = start_runtimes(settings, running, intake.SERVICE)
     [receipt] = accept_cases(runtime, settings.secret_key, 1)
     received, dispatched, resolved, to_staff = (uuid.uuid4() for _ in range(4))
     receipt_first = delivered(receipt, received, "case_received")
@@ -165,7 +154,7 @@ def case_page(client: TestClient, receipt: Receipt) -> httpx.Response:
 def test_the_receipt_notice_notify_sends_shows_on_the_case_as_sent(
     settings: Settings, running: list[ServiceRuntime], tmp_path: Path
 ) -> None:
-    intake_runtime, _ = start(settings, running, intake.SERVICE, notify.SERVICE)
+    intake_runtime, _ = start_runtimes(settings, running, intake.SERVICE, notify.SERVICE)
     [receipt] = accept_cases(intake_runtime, settings.secret_key, 1)
 
     # The file gateway sends no receipts: the message stays "sent".

@@ -13,7 +13,6 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
@@ -37,6 +36,7 @@ from tests.support import (
     free_port,
     publish_envelopes,
     read_sms,
+    start_runtimes,
     submitted_event,
     wait_until,
 )
@@ -47,16 +47,6 @@ pytestmark = pytest.mark.integration
 def copies(outbox: Path) -> Counter[tuple[str, str]]:
     """How many times each (tracking number, template) reached the gateway."""
     return Counter((s["tracking_no"], s["template"]) for s in read_sms(outbox))
-
-
-def started(settings: Settings, running: list[ServiceRuntime], *specs: Any) -> list[ServiceRuntime]:
-    runtimes = [ServiceRuntime(spec, settings) for spec in specs]
-    for runtime in runtimes:
-        runtime.start()
-        running.append(runtime)
-    for runtime in runtimes:
-        assert runtime.wait_ready()
-    return runtimes
 
 
 def message_count(runtime: ServiceRuntime) -> int:
@@ -97,7 +87,7 @@ def test_the_database_refuses_a_second_message_for_the_same_event_recipient_and_
 def test_an_event_delivered_three_times_sends_one_message(
     settings: Settings, running: list[ServiceRuntime], tmp_path: Path
 ) -> None:
-    [runtime] = started(settings, running, notify.SERVICE)
+    [runtime] = start_runtimes(settings, running, notify.SERVICE)
     envelope = submitted_event(1).envelope(producer="intake")
     for _ in range(3):
         publish_envelopes(settings.broker_url, [envelope])
@@ -120,7 +110,9 @@ def test_events_replayed_with_minqing_replay_send_nothing_twice(
     postgres_url: str,
     amqp_url: str,
 ) -> None:
-    intake_runtime, notify_runtime = started(settings, running, intake.SERVICE, notify.SERVICE)
+    intake_runtime, notify_runtime = start_runtimes(
+        settings, running, intake.SERVICE, notify.SERVICE
+    )
     since = datetime.now(UTC) - timedelta(seconds=1)
     [first] = accept_cases(intake_runtime, settings.secret_key, 1)
     outbox = tmp_path / "sms-outbox.jsonl"
@@ -156,7 +148,7 @@ def test_events_replayed_with_minqing_replay_send_nothing_twice(
 def test_a_sending_task_run_again_sends_nothing_twice(
     settings: Settings, running: list[ServiceRuntime], tmp_path: Path
 ) -> None:
-    [runtime] = started(settings, running, notify.SERVICE)
+    [runtime] = start_runtimes(settings, running, notify.SERVICE)
     publish_envelopes(settings.broker_url, [submitted_event(3).envelope(producer="intake")])
     outbox = tmp_path / "sms-outbox.jsonl"
     wait_until(lambda: len(read_sms(outbox)) == 1, 20)

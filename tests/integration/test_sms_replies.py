@@ -29,22 +29,13 @@ from tests.support import (
     publish_envelopes,
     read_sms,
     resolved,
+    start_runtimes,
     wait_until,
 )
 
 pytestmark = pytest.mark.integration
 
 PHONE = "13812345678"
-
-
-def services(settings: Settings, running: list[ServiceRuntime]) -> tuple[ServiceRuntime, ...]:
-    started = (ServiceRuntime(intake.SERVICE, settings), ServiceRuntime(notify.SERVICE, settings))
-    for runtime in started:
-        runtime.start()
-        running.append(runtime)
-    for runtime in started:
-        assert runtime.wait_ready()
-    return started
 
 
 def reply(runtime: ServiceRuntime, text: str, ref: str, sender: str = "+86" + PHONE) -> None:
@@ -102,7 +93,9 @@ def test_a_digit_after_resolution_rates_the_case_and_jd_answers_with_its_status(
     settings: Settings, running: list[ServiceRuntime], tmp_path: Path
 ) -> None:
     outbox = tmp_path / "sms-outbox.jsonl"
-    intake_runtime, notify_runtime = services(settings, running)
+    intake_runtime, notify_runtime = start_runtimes(
+        settings, running, intake.SERVICE, notify.SERVICE
+    )
     receipt = a_resolved_case(intake_runtime, notify_runtime, settings, outbox)
 
     reply(notify_runtime, "JD", "mo-1")
@@ -128,7 +121,9 @@ def test_any_other_reply_is_the_citizens_message_on_the_case_timeline(
     settings: Settings, running: list[ServiceRuntime], tmp_path: Path
 ) -> None:
     outbox = tmp_path / "sms-outbox.jsonl"
-    intake_runtime, notify_runtime = services(settings, running)
+    intake_runtime, notify_runtime = start_runtimes(
+        settings, running, intake.SERVICE, notify.SERVICE
+    )
     [receipt] = accept_cases(intake_runtime, settings.secret_key, 1)
     sms_with(outbox, "case_received")
     wait_until(lambda: progress_of(notify_runtime, receipt) == "received", 20)
@@ -154,7 +149,9 @@ def test_td_stops_step_notices_but_not_the_essential_ones_and_start_undoes_it(
     settings: Settings, running: list[ServiceRuntime], tmp_path: Path
 ) -> None:
     outbox = tmp_path / "sms-outbox.jsonl"
-    intake_runtime, notify_runtime = services(settings, running)
+    intake_runtime, notify_runtime = start_runtimes(
+        settings, running, intake.SERVICE, notify.SERVICE
+    )
     [receipt] = accept_cases(intake_runtime, settings.secret_key, 1)
     sms_with(outbox, "case_received")
 
@@ -192,7 +189,9 @@ def test_minqing_notify_reply_takes_an_sms_in_from_the_command_line(
     amqp_url: str,
 ) -> None:
     outbox = tmp_path / "sms-outbox.jsonl"
-    intake_runtime, notify_runtime = services(settings, running)
+    intake_runtime, notify_runtime = start_runtimes(
+        settings, running, intake.SERVICE, notify.SERVICE
+    )
     [receipt] = accept_cases(intake_runtime, settings.secret_key, 1)
     sms_with(outbox, "case_received")
     wait_until(lambda: progress_of(notify_runtime, receipt) == "received", 20)
@@ -221,7 +220,9 @@ def test_a_tip_off_reporter_asking_for_progress_is_answered_without_the_number_k
     settings: Settings, running: list[ServiceRuntime], tmp_path: Path
 ) -> None:
     outbox = tmp_path / "sms-outbox.jsonl"
-    intake_runtime, notify_runtime = services(settings, running)
+    intake_runtime, notify_runtime = start_runtimes(
+        settings, running, intake.SERVICE, notify.SERVICE
+    )
     reporter = "13912345670"
     submission = Submission(
         "web", "tip-off", "举报：河边的造纸厂半夜排污", None, None, Contact(phone=reporter)
