@@ -532,7 +532,9 @@ def start_runtimes(
     return started
 
 
-def submitted_event(number: int, description: str = "路灯坏了") -> CaseSubmitted:
+def submitted_event(
+    number: int, description: str = "路灯坏了", category: str | None = None
+) -> CaseSubmitted:
     """A web case's `case.submitted`, citizen number `number` (their own phone), as intake
     publishes it: for tests and benches that feed notify or routing straight from the bus."""
     return CaseSubmitted(
@@ -541,7 +543,7 @@ def submitted_event(number: int, description: str = "路灯坏了") -> CaseSubmi
         access_code="ABC234",
         channel="web",
         kind="complaint",
-        category=None,
+        category=category,
         description=description,
         location=None,
         contact=Contact(phone=f"137{number:08d}"),

@@ -17,7 +17,7 @@ from services import routing
 from services.__main__ import main
 from services.kernel.auth import Staff, mint_token
 from services.kernel.config import Settings
-from services.kernel.events.contracts import CaseSubmitted, Contact
+from services.kernel.events.contracts import CaseSubmitted
 from services.kernel.processes import build_app
 from services.kernel.runtime import ServiceRuntime
 from services.routing.classifier.model import Model
@@ -26,7 +26,7 @@ from services.routing.classifier.tasks import RETRAIN
 from services.routing.classifier.training import MIN_NEW_DECISIONS, retrain_if_due
 from services.routing.models import ClassifierModel, WorkOrder
 from tests.classifier_corpus import corpus
-from tests.support import MINQING, REPO, base_env, publish_envelopes, wait_until
+from tests.support import MINQING, REPO, base_env, publish_envelopes, submitted_event, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -64,22 +64,6 @@ def stored(settings: Settings) -> list[ClassifierModel]:
             return rows
     finally:
         runtime_db.dispose()
-
-
-def submitted(description: str, category: str | None = None) -> CaseSubmitted:
-    return CaseSubmitted(
-        case_id=uuid.uuid4(),
-        tracking_no=f"20261201-{uuid.uuid4().int % 10**6:06d}",
-        access_code="ABC234",
-        channel="web",
-        kind="complaint",
-        category=category,
-        description=description,
-        location=None,
-        contact=Contact(phone="13812345678"),
-        submitted_at=datetime.now(UTC),
-        promised_date=date(2026, 12, 16),
-    )
 
 
 def start_routing(settings: Settings, running: list[ServiceRuntime]) -> ServiceRuntime:
@@ -152,7 +136,10 @@ def test_dispatch_sends_confident_cases_and_queues_unsure_ones_with_suggestions(
     runtime = start_routing(settings, running)
 
     confident, mixed, named = dispatched(
-        runtime, submitted(CONFIDENT), submitted(MIXED), submitted(CONFIDENT, category="教育文体")
+        runtime,
+        submitted_event(1, CONFIDENT),
+        submitted_event(2, MIXED),
+        submitted_event(3, CONFIDENT, category="教育文体"),
     )
     assert (confident.status, confident.department_code) == ("dispatched", "env")
     assert confident.matched_by.startswith("classifier v1:")
@@ -193,7 +180,7 @@ def test_cold_start_falls_back_to_the_catalogues_keyword_rules(
 ) -> None:
     runtime = start_routing(environment, running)
     by_keyword, nothing = dispatched(
-        runtime, submitted("化工厂偷排污水"), submitted("嗯嗯嗯，没什么")
+        runtime, submitted_event(1, "化工厂偷排污水"), submitted_event(2, "嗯嗯嗯，没什么")
     )
     assert (by_keyword.department_code, by_keyword.status) == ("env", "dispatched")
     assert by_keyword.matched_by.startswith("keywords:")
@@ -256,7 +243,7 @@ def test_retraining_from_the_dispatchers_decisions(
 
     # Dispatch picks up the newer model.
     model_cache.clear()
-    [order] = dispatched(runtime, submitted(CONFIDENT))
+    [order] = dispatched(runtime, submitted_event(1, CONFIDENT))
     assert order.matched_by.startswith("classifier v2")
 
 
