@@ -23,6 +23,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
 from services.intake.submissions import Receipt, Submission, accept
 from services.kernel.bus import EVENTS_EXCHANGE, Bus, Destination, Outgoing, Publisher
@@ -147,6 +148,10 @@ class _DatabasePool:
 
     def __init__(self) -> None:
         self.admin_url = POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://")
+        # A connection per use, from a test's thread or the reaper's; none held between uses.
+        self._admin = create_engine(
+            f"{self.admin_url}/postgres", isolation_level="AUTOCOMMIT", poolclass=NullPool
+        )
         self._templates: str | None = None
         self._lock = threading.Lock()
         self._reaper = _Reaper(self.drop)
@@ -154,7 +159,7 @@ class _DatabasePool:
     def take(self, migrated: bool) -> str:
         prefix = f"mqt_{RUN}_{uuid.uuid4().hex[:10]}"
         templates = self._migrated_templates() if migrated else None
-        with self._admin() as admin, admin.connect() as connection:
+        with self._admin.connect() as connection:
             for service in SERVICE_NAMES:
                 name = f"{prefix}_{service}"
                 if templates is None:
@@ -184,21 +189,13 @@ class _DatabasePool:
                 self._templates = prefix
             return self._templates
 
-    @contextmanager
-    def _admin(self) -> Iterator[Any]:
-        engine = create_engine(f"{self.admin_url}/postgres", isolation_level="AUTOCOMMIT")
-        try:
-            yield engine
-        finally:
-            engine.dispose()
-
     def drop(self, names: list[str]) -> None:
-        with self._admin() as admin, admin.connect() as connection:
+        with self._admin.connect() as connection:
             for name in names:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
     def sweep(self) -> None:
-        with self._admin() as admin, admin.connect() as connection:
+        with self._admin.connect() as connection:
             names = connection.scalars(
                 text("SELECT datname FROM pg_database WHERE datname LIKE :run"),
                 {"run": f"mqt\\_{RUN}\\_%"},
