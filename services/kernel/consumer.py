@@ -115,8 +115,8 @@ class ConsumerWorker:
     message by message, so one bad message never holds back the others.
     """
 
-    PREFETCH = 100
-    BATCH_SIZE = 50
+    PREFETCH = 200
+    BATCH_SIZE = 100
     LINGER = 0.02
 
     def __init__(
@@ -173,8 +173,15 @@ class ConsumerWorker:
         # Messages taken on a connection that has since died can no longer be acked.
         self._received.clear()
         channel = connection.channel()
-        with Consumer(channel, queues=[queue], on_message=self._receive, accept=None) as consumer:
-            consumer.qos(prefetch_count=self.PREFETCH)
+        # The prefetch goes to the Consumer, which sets it before consuming: RabbitMQ applies a
+        # per-consumer limit only to consumers started after it, so set later it limits nothing.
+        with Consumer(
+            channel,
+            queues=[queue],
+            on_message=self._receive,
+            accept=None,
+            prefetch_count=self.PREFETCH,
+        ):
             self.ready.set()
             while not self._stopping.is_set():
                 # Messages may already be here: the broker delivers while other calls wait.
