@@ -10,7 +10,6 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from services.kernel.clock import utcnow
-from services.kernel.config import Settings
 from services.kernel.consumer import RetryLater, Subscriptions
 from services.kernel.events.contracts import (
     LIAISON_CONTACTS,
@@ -61,6 +60,7 @@ from services.notify.templates import (
     format_date,
     render,
     render_email,
+    signature_for,
 )
 
 subscriptions = Subscriptions("notify")
@@ -129,10 +129,6 @@ def remember_contact(work: Work, event: CaseSubmitted) -> CaseContact:
     )
     work.session.add(contact)
     return contact
-
-
-def signature_for(settings: Settings, language: str) -> str:
-    return settings.sms_signature_en if language == "en" else settings.sms_signature
 
 
 def tell_citizen(

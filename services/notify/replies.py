@@ -13,20 +13,21 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from prometheus_client import Counter
 from sqlalchemy import delete, select
 
-from services.kernel.events.contracts import CitizenReplied
+from services.kernel.events.contracts import CitizenReplied, Language
 from services.kernel.sealing import keyed_digest, sealer_for
 from services.kernel.work import Work
 from services.notify import policy
 from services.notify.gateways import InboundSms
-from services.notify.models import CaseProgress, Message, OptOut, Reply
+from services.notify.models import CaseContact, CaseProgress, Department, Message, OptOut, Reply
 from services.notify.scheduling import schedule
-from services.notify.sealed import RECIPIENT_DIGEST, SEALED_RECIPIENT, Address
+from services.notify.sealed import RECIPIENT_DIGEST, SEALED_RECIPIENT, Address, sms_address
 from services.notify.task_names import SEND_MESSAGES
-from services.notify.templates import RenderedMessage, format_date, render
+from services.notify.templates import RenderedMessage, format_date, render, signature_for
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +46,18 @@ _TRACKING_NO = re.compile(r"\d{8}-\d{6}")
 @dataclass(frozen=True)
 class Progress:
     status: str
+    # In the language of the answer; None while no department has the case, or when the
+    # catalogue gives it no name in that language.
     department_name: str | None = None
-    deadline: str | None = None
+    deadline: date | None = None
     into_tracking_no: str | None = None
 
 
-def state_phrase(progress: Progress) -> str:
-    """What follows "您的诉求<编号>" in the answer to "JD"."""
-    due = f"，将于{progress.deadline}前答复" if progress.deadline else ""
+def state_phrase(progress: Progress, language: Language = "zh") -> str:
+    """What follows "您的诉求<编号>" (or "Case <number>") in the answer to "JD"."""
+    if language == "en":
+        return _english_state(progress)
+    due = f"，将于{format_date(progress.deadline)}前答复" if progress.deadline else ""
     department = progress.department_name or "承办部门"
     phrases = {
         "received": "已受理，正在分派办理部门",
@@ -66,6 +71,27 @@ def state_phrase(progress: Progress) -> str:
         "merged": f"已并入{progress.into_tracking_no or '另一诉求'}合并办理",
     }
     return phrases.get(progress.status, "正在办理")
+
+
+def _english_state(progress: Progress) -> str:
+    due = (
+        f", who will answer by {format_date(progress.deadline, 'en')}" if progress.deadline else ""
+    )
+    department = progress.department_name or "the department in charge"
+    joined = f"case {progress.into_tracking_no}" if progress.into_tracking_no else "another case"
+    phrases = {
+        "received": "has been received and is being passed to a department",
+        "dispatched": f"is now with {department}{due}",
+        "handling": f"is being handled by {department}{due}",
+        "awaiting_citizen": "waits for the material you were asked for; work resumes once it is in",
+        "resolved": f"has been resolved by {department}. Rate it by reply: "
+        "1 satisfied, 2 fair, 3 dissatisfied",
+        "rated": "is resolved and rated. Thank you for your feedback",
+        "closed": "is closed",
+        "answered": "has been answered",
+        "merged": f"is now handled with {joined}",
+    }
+    return phrases.get(progress.status, "is being handled")
 
 
 # --- taking a reply in ------------------------------------------------------------------------
@@ -101,22 +127,25 @@ def take_reply(work: Work, reply: InboundSms) -> None:
         )
     )
     work.after_commit(REPLIES.labels(meaning.kind).inc)
-    signature = work.settings.sms_signature
+    language = _language_of(work, case, recipient)
+    signature = signature_for(work.settings, language)
     if meaning.kind == "opt-out":
         session.execute(delete(OptOut).where(OptOut.recipient.in_(forms)))
         session.add_all(OptOut(recipient=f, opted_out_at=reply.received_at) for f in forms)
-        _answer(work, reply_id, address, case, render(policy.OPT_OUT_CONFIRMED, signature))
+        answer = render(policy.OPT_OUT_CONFIRMED, signature, language)
+        _answer(work, reply_id, address, case, answer)
     elif meaning.kind == "opt-in":
         session.execute(delete(OptOut).where(OptOut.recipient.in_(forms)))
-        _answer(work, reply_id, address, case, render(policy.OPT_IN_CONFIRMED, signature))
+        _answer(work, reply_id, address, case, render(policy.OPT_IN_CONFIRMED, signature, language))
     elif case is None:
         log.info("a reply from a number with no case", extra={"meaning": meaning.kind})
     elif meaning.kind == "status":
         answer = render(
             policy.STATUS_REPLY,
             signature,
+            language,
             tracking_no=case.tracking_no,
-            state=state_phrase(_progress(case)),
+            state=state_phrase(_progress(work, case, language), language),
         )
         _answer(work, reply_id, address, case, answer)
     else:
@@ -166,11 +195,30 @@ def _case_meant(
     return progress, form
 
 
-def _progress(case: CaseProgress) -> Progress:
+def _language_of(work: Work, case: CaseProgress | None, recipient: str) -> Language:
+    """The language the case's citizen chose, when it is they who wrote; Chinese otherwise.
+
+    Staff are texted about a case too, and read Chinese whatever its citizen chose.
+    """
+    contact = work.session.get(CaseContact, case.case_id) if case is not None else None
+    if contact is None or contact.language != "en":
+        return "zh"
+    address = sms_address(contact, work.settings.secret_key)
+    return "en" if address is not None and address.recipient == recipient else "zh"
+
+
+def _progress(work: Work, case: CaseProgress, language: Language) -> Progress:
+    department = case.department_name
+    if language == "en" and department is not None:
+        # Events name the department in Chinese; the catalogue knows its English name. Without
+        # one, the answer names no department: a Chinese name would cost the SMS its GSM-7.
+        department = work.session.scalar(
+            select(Department.name_en).where(Department.name == department).limit(1)
+        )
     return Progress(
         status=case.status,
-        department_name=case.department_name,
-        deadline=format_date(case.deadline) if case.deadline else None,
+        department_name=department,
+        deadline=case.deadline,
         into_tracking_no=case.into_tracking_no,
     )
 

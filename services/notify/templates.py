@@ -9,10 +9,11 @@ case page always shows it in full.
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from services.kernel.config import Settings
 from services.kernel.events.contracts import Language
 from services.notify.sms import segments
 
@@ -120,15 +121,28 @@ TEMPLATES = {
             "重大事项{tracking_no}：{kind}，{scope}，{priority}，{department}牵头。",
         ),
         # Answers to the citizen's own SMS, and the day's overflow in one message (policy).
-        Template("status_reply", "您的诉求{tracking_no}{state}。", max_segments=2),
+        Template(
+            "status_reply",
+            "您的诉求{tracking_no}{state}。",
+            "Case {tracking_no} {state}.",
+            max_segments=2,
+        ),
         Template(
             "opt_out_confirmed",
             "您已退订诉求进展短信，补正材料等必要通知仍会发送。回复“订阅”可恢复。",
+            "You will get no more progress SMS; essential ones, such as requests for material, "
+            "still come. Reply START to get them again.",
         ),
-        Template("opt_in_confirmed", "您已恢复接收诉求进展短信，回复TD可退订。"),
+        Template(
+            "opt_in_confirmed",
+            "您已恢复接收诉求进展短信，回复TD可退订。",
+            "Progress SMS are back on. Reply STOP to stop them.",
+        ),
         Template(
             "digest",
             "昨日另有{count}条诉求通知未逐条发送，涉及{cases}，可凭编号和查询码查询进展。",
+            "Yesterday {count} more notices were not sent one by one. They concern {cases}; "
+            "see their progress with the case number and access code.",
             max_segments=2,
         ),
     )
@@ -164,6 +178,23 @@ def format_date(day: date, language: Language = "zh") -> str:
     if language == "en":
         return f"{day.day} {_MONTHS[day.month - 1]}"
     return f"{day.month}月{day.day}日"
+
+
+def case_list(tracking_nos: Sequence[str], named: int, language: Language = "zh") -> str:
+    """The first `named` cases as one phrase, with a count when there are more."""
+    shown = list(tracking_nos[:named])
+    beyond = len(tracking_nos) - len(shown)
+    if language == "zh":
+        return "、".join(shown) + (f"等{len(tracking_nos)}件" if beyond else "")
+    if beyond:
+        return ", ".join(shown) + f" and {beyond} more"
+    if len(shown) < 2:
+        return "".join(shown)
+    return ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def signature_for(settings: Settings, language: str) -> str:
+    return settings.sms_signature_en if language == "en" else settings.sms_signature
 
 
 @dataclass(frozen=True)

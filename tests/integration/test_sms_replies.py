@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,14 @@ from services.kernel.config import Settings
 from services.kernel.events.contracts import Contact
 from services.kernel.runtime import ServiceRuntime
 from services.notify.gateways import InboundSms
-from services.notify.models import CaseProgress, Message, OptOut, Reply
+from services.notify.models import (
+    CaseProgress,
+    Department,
+    LiaisonOfficer,
+    Message,
+    OptOut,
+    Reply,
+)
 from services.notify.replies import take_reply
 from tests.support import (
     MINQING,
@@ -244,3 +251,82 @@ def test_a_tip_off_reporter_asking_for_progress_is_answered_without_the_number_k
         ]
     assert len(kept) == 3
     assert all(recipient.startswith("sealed:") for recipient in kept)
+
+
+def test_each_citizen_is_answered_in_the_language_they_chose_and_staff_in_chinese(
+    settings: Settings, running: list[ServiceRuntime], tmp_path: Path
+) -> None:
+    outbox = tmp_path / "sms-outbox.jsonl"
+    intake_runtime, notify_runtime = start_runtimes(
+        settings, running, intake.SERVICE, notify.SERVICE
+    )
+    english, liaison = "13812345679", "13700000001"
+    with notify_runtime.work() as work:
+        work.session.add_all(
+            [
+                Department(
+                    code="edu",
+                    name="县教育局",
+                    name_en="County Education Bureau",
+                    published_at=datetime.now(UTC) - timedelta(days=1),
+                ),
+                LiaisonOfficer(department_code="edu", name="李四", phone=liaison),
+            ]
+        )
+    with intake_runtime.work() as work:
+        receipts = {
+            language: accept(
+                work,
+                Submission(
+                    "web",
+                    "complaint",
+                    "校车超载",
+                    None,
+                    None,
+                    Contact(phone=phone),
+                    language=language,
+                ),
+                settings.secret_key,
+            )
+            for language, phone in (("zh", PHONE), ("en", english))
+        }
+    sms_with(outbox, "case_received", 2)
+    # One after the other, so that the English case is the one the liaison officer heard of last.
+    for receipt in receipts.values():
+        publish_envelopes(
+            settings.broker_url,
+            [assigned(receipt.case_id, receipt.tracking_no).envelope(producer="routing")],
+        )
+        wait_until(lambda r=receipt: progress_of(notify_runtime, r) == "dispatched", 20)
+    sms_with(outbox, "work_order_arrived", 2)
+
+    for n, sender in enumerate((PHONE, english, liaison)):
+        reply(notify_runtime, "JD", f"mo-jd-{n}", sender=sender)
+    for n, sender in enumerate((PHONE, english)):
+        reply(notify_runtime, "TD", f"mo-td-{n}", sender=sender)
+        reply(notify_runtime, "START", f"mo-start-{n}", sender=sender)
+
+    zh, en = settings.sms_signature, settings.sms_signature_en
+    status = {s["to"]: s["text"] for s in sms_with(outbox, "status_reply", 3)}
+    assert status[PHONE] == (
+        f"{zh}您的诉求{receipts['zh'].tracking_no}已交县教育局办理，将于12月16日前答复。"
+    )
+    assert status[english] == (
+        f"{en}Case {receipts['en'].tracking_no} is now with County Education Bureau, "
+        "who will answer by 16 Dec."
+    )
+    # The liaison officer heard of the English case last, and reads Chinese as all staff do.
+    assert status[liaison] == (
+        f"{zh}您的诉求{receipts['en'].tracking_no}已交县教育局办理，将于12月16日前答复。"
+    )
+    opted_out = {s["to"]: s["text"] for s in sms_with(outbox, "opt_out_confirmed", 2)}
+    assert opted_out[PHONE] == (
+        f"{zh}您已退订诉求进展短信，补正材料等必要通知仍会发送。回复“订阅”可恢复。"
+    )
+    assert opted_out[english] == (
+        f"{en}You will get no more progress SMS; essential ones, such as requests for "
+        "material, still come. Reply START to get them again."
+    )
+    opted_in = {s["to"]: s["text"] for s in sms_with(outbox, "opt_in_confirmed", 2)}
+    assert opted_in[PHONE] == f"{zh}您已恢复接收诉求进展短信，回复TD可退订。"
+    assert opted_in[english] == f"{en}Progress SMS are back on. Reply STOP to stop them."

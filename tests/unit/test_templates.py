@@ -14,6 +14,7 @@ from services.kernel.events.contracts import (
 )
 from services.notify import policy
 from services.notify.replies import Progress, state_phrase
+from services.notify.scheduling import DIGEST_NAMES, RELEASE_BATCH
 from services.notify.sms import segments
 from services.notify.templates import (
     KIND_LABELS,
@@ -24,6 +25,7 @@ from services.notify.templates import (
     TEMPLATES,
     Bilingual,
     Value,
+    case_list,
     format_date,
     render,
     variables,
@@ -67,21 +69,23 @@ def longest_values(language: Language) -> dict[str, Value]:
         "missing": LONGEST_FREE_TEXT,
         "reason": LONGEST_FREE_TEXT,
         "answer": LONGEST_FREE_TEXT,
-        "state": longest_state(),
-        # The digest names three cases and how many there were in all.
-        "count": "999",
-        "cases": "、".join(["20261231-999999"] * 3) + "等999件",
+        "state": longest_state(language),
+        # A digest merges at most one release's messages, each about a case of its own.
+        "count": str(RELEASE_BATCH),
+        "cases": case_list(["20261231-999999"] * RELEASE_BATCH, DIGEST_NAMES, language),
     }
 
 
-def longest_state() -> str:
+def longest_state(language: Language) -> str:
     """The longest answer to "JD": every status, with the longest department and date."""
     statuses = ("received", "dispatched", "handling", "awaiting_citizen", "resolved", "rated")
     statuses += ("closed", "answered", "merged", "unknown")
-    department = "県" * DEPARTMENT_NAME_MAX
+    department = "県" * DEPARTMENT_NAME_MAX if language == "zh" else "W" * DEPARTMENT_NAME_EN_MAX
     return max(
         (
-            state_phrase(Progress(s, department, longest_date("zh"), "20261231-999999"))
+            state_phrase(
+                Progress(s, department, longest_date(language), "20261231-999999"), language
+            )
             for s in statuses
         ),
         key=len,
@@ -148,15 +152,10 @@ def test_staff_messages_stay_chinese_whatever_language_is_asked() -> None:
         "work_order_overdue",
         "major_alert",
     }
-    # Answers to the citizen's own SMS (TD, JD, …) and the digest are in Chinese only so far;
-    # every other message to a citizen has its English.
+    # Every message to a citizen has its English, the answers to their own SMS and the digest
+    # too, so the budget test above measures it.
     chinese_only = {t.name for t in TEMPLATES.values() if t.en is None} - policy.STAFF_TEMPLATES
-    assert chinese_only == {
-        policy.STATUS_REPLY,
-        policy.OPT_OUT_CONFIRMED,
-        policy.OPT_IN_CONFIRMED,
-        policy.DIGEST,
-    }
+    assert chinese_only == set()
     message = render(
         "work_order_due_soon",
         LONG_SIGNATURE,
@@ -166,6 +165,63 @@ def test_staff_messages_stay_chinese_whatever_language_is_asked() -> None:
         deadline=date(2026, 12, 16),
     )
     assert message.text == "【宁海12345】县水利局工单x将于12月16日到期，请抓紧办结。"
+
+
+def test_a_digest_names_three_cases_then_how_many_more_in_each_language() -> None:
+    cases = [f"20261201-00000{n}" for n in range(1, 6)]
+
+    assert case_list(cases, 3) == "20261201-000001、20261201-000002、20261201-000003等5件"
+    assert case_list(cases[:3], 3) == "20261201-000001、20261201-000002、20261201-000003"
+    assert case_list(cases, 3, "en") == (
+        "20261201-000001, 20261201-000002, 20261201-000003 and 2 more"
+    )
+    assert case_list(cases[:3], 3, "en") == ("20261201-000001, 20261201-000002 and 20261201-000003")
+    assert case_list(cases[:2], 3, "en") == "20261201-000001 and 20261201-000002"
+    assert case_list(cases[:1], 3, "en") == "20261201-000001"
+
+
+def test_answer_to_jd_reads_in_english_with_an_english_date() -> None:
+    progress = Progress("dispatched", "County Education Bureau", date(2026, 12, 16))
+
+    message = render(
+        policy.STATUS_REPLY,
+        "[Minqing 12345]",
+        "en",
+        tracking_no="20261127-000001",
+        state=state_phrase(progress, "en"),
+    )
+
+    assert message.text == (
+        "[Minqing 12345]Case 20261127-000001 is now with County Education Bureau, "
+        "who will answer by 16 Dec."
+    )
+    assert message.segments == 1
+    chinese = Progress("dispatched", "县教育局", date(2026, 12, 16))
+    assert state_phrase(chinese) == "已交县教育局办理，将于12月16日前答复"
+
+
+@pytest.mark.parametrize("status", ["dispatched", "handling", "resolved"])
+def test_answer_to_jd_without_the_departments_english_name_names_none(status: str) -> None:
+    phrase = state_phrase(Progress(status, None, date(2026, 12, 16)), "en")
+
+    assert "the department in charge" in phrase
+    assert phrase.isascii()
+
+
+def test_digest_reads_in_english_for_an_english_reader() -> None:
+    message = render(
+        policy.DIGEST,
+        "[Minqing 12345]",
+        "en",
+        count="4",
+        cases=case_list(["20261201-000001", "20261201-000002"], 3, "en"),
+    )
+
+    assert message.text == (
+        "[Minqing 12345]Yesterday 4 more notices were not sent one by one. They concern "
+        "20261201-000001 and 20261201-000002; see their progress with the case number and "
+        "access code."
+    )
 
 
 def test_dispatched_notice_reads_exactly_as_the_citizen_receives_it() -> None:
