@@ -25,6 +25,7 @@ from services.kernel.events.contracts import (
     CitizenUnreachable,
     MessageDelivered,
     MessageFailed,
+    MessageMerged,
     MessageSent,
 )
 from services.kernel.work import Work
@@ -192,8 +193,8 @@ def call_back_unreachable_citizen(event: CitizenUnreachable, work: Work) -> None
     )
 
 
-@subscriptions.subscribe(MessageSent, MessageDelivered, MessageFailed)
-def keep_message_status(event: MessageSent | MessageDelivered | MessageFailed, work: Work) -> None:
+@subscriptions.subscribe(MessageMerged, MessageSent, MessageDelivered, MessageFailed)
+def keep_message_status(event: messages.MessageEvent, work: Work) -> None:
     """The citizen's messages and their delivery status, for the case page.
 
     This runs for every message sent: it reads nothing, and the batch's updates are written in

@@ -1,11 +1,12 @@
 """The messages sent to a case's citizen, with their delivery status, kept from notify's events.
 
 Notify says when it handed a message to a gateway (`message.sent`) and how it ended
-(`message.delivered`, `message.failed`). Intake keeps one row per message, and only what the
-citizen may see: which notice it was, by which channel, when, and whether it arrived — never
-the number, the address or the text. Events may arrive in any order: a receipt overtakes the
-send it answers when the two are published close together, so a final status is never undone
-by a late `sent`.
+(`message.delivered`, `message.failed`); a message over the citizen's daily cap is first
+merged into the next day's digest (`message.merged`), whose fate it then shares. Intake keeps
+one row per message, and only what the citizen may see: which notice it was, by which channel,
+when, and whether it arrived — never the number, the address or the text. Events may arrive in
+any order: a receipt overtakes the send it answers when the two are published close together,
+so a final status is never undone by a late `sent`, and a `sent` never by a late `merged`.
 """
 
 from __future__ import annotations
@@ -21,11 +22,21 @@ from sqlalchemy.orm import Session
 
 from services.intake.models import CaseMessage
 from services.kernel.db import upsert_insert
-from services.kernel.events.contracts import MessageDelivered, MessageFailed, MessageSent
+from services.kernel.events.contracts import (
+    MessageDelivered,
+    MessageFailed,
+    MessageMerged,
+    MessageSent,
+)
 from services.kernel.work import Work
 
-DeliveryStatus = Literal["sent", "delivered", "failed", "expired"]
+DeliveryStatus = Literal["merged", "sent", "delivered", "failed", "expired"]
+MERGED: DeliveryStatus = "merged"
 SENT: DeliveryStatus = "sent"
+# How far along each status is: an update never takes a message back.
+_STAGE: dict[str, int] = {MERGED: 0, SENT: 1, "delivered": 2, "failed": 2, "expired": 2}
+# The channel a merged message's row keeps: it went as part of the digest SMS.
+DIGEST = "digest"
 
 # The notices a citizen receives, as the case page names them (Chinese, English). Staff
 # messages (work_order_*, major_alert) are absent on purpose: what is not listed here is not
@@ -46,8 +57,13 @@ CITIZEN_TEMPLATES: dict[str, tuple[str, str]] = {
     "opt_out_confirmed": ("退订确认", "Opt-out confirmed"),
     "opt_in_confirmed": ("恢复订阅确认", "Opt-in confirmed"),
 }
-CHANNEL_LABELS = {"sms": ("短信", "SMS"), "email": ("邮件", "Email")}
+CHANNEL_LABELS = {
+    "sms": ("短信", "SMS"),
+    "email": ("邮件", "Email"),
+    DIGEST: ("每日汇总短信", "Daily digest SMS"),
+}
 STATUS_LABELS: dict[str, tuple[str, str]] = {
+    "merged": ("待随汇总短信发送", "To go in the daily digest"),
     "sent": ("已发送", "Sent"),
     "delivered": ("已送达", "Delivered"),
     "failed": ("发送失败", "Failed"),
@@ -69,31 +85,38 @@ class MessageUpdate:
     status_at: datetime
 
 
-def update_from(
-    event: MessageSent | MessageDelivered | MessageFailed, occurred_at: datetime
-) -> MessageUpdate | None:
+MessageEvent = MessageMerged | MessageSent | MessageDelivered | MessageFailed
+
+
+def update_from(event: MessageEvent, occurred_at: datetime) -> MessageUpdate | None:
     """The update an event brings, or None when it is no message to a case's citizen."""
     if event.case_id is None or event.template not in CITIZEN_TEMPLATES:
         return None
-    if isinstance(event, MessageSent):
-        sent_at: datetime | None = occurred_at
-        status: DeliveryStatus = SENT
+    channel: str = DIGEST if isinstance(event, MessageMerged) else event.channel
+    if isinstance(event, MessageMerged):
+        sent_at: datetime | None = None
+        status: DeliveryStatus = MERGED
+        status_at = event.merged_at
+    elif isinstance(event, MessageSent):
+        sent_at = occurred_at
+        status = SENT
         status_at = occurred_at
     elif isinstance(event, MessageDelivered):
         sent_at, status, status_at = None, "delivered", event.delivered_at
     else:
         sent_at, status, status_at = None, event.status, event.failed_at
     return MessageUpdate(
-        event.message_id, event.case_id, event.template, event.channel, sent_at, status, status_at
+        event.message_id, event.case_id, event.template, channel, sent_at, status, status_at
     )
 
 
 def merge(earlier: MessageUpdate, later: MessageUpdate) -> MessageUpdate:
-    """One message's two updates as one: the send time from whichever knows it, and a final
-    status over `sent` whatever the order (a message is settled once, so two finals never meet).
-    """
-    final = earlier if earlier.status != SENT else later
-    return replace(final, sent_at=earlier.sent_at or later.sent_at)
+    """One message's two updates as one: the send time from whichever knows it, the status
+    further along whatever the order (a message is settled once, so two finals never meet), and
+    the digest's channel once it was merged into one."""
+    ahead = earlier if _STAGE[earlier.status] >= _STAGE[later.status] else later
+    channel = DIGEST if DIGEST in (earlier.channel, later.channel) else ahead.channel
+    return replace(ahead, sent_at=earlier.sent_at or later.sent_at, channel=channel)
 
 
 def fold(updates: Iterable[MessageUpdate]) -> list[MessageUpdate]:
@@ -132,14 +155,23 @@ def write(session: Session, updates: Sequence[MessageUpdate]) -> None:
 def _upsert(bind: Engine | Connection) -> Any:
     insert = upsert_insert(bind)(CaseMessage)
     new = insert.excluded
-    still_sent = CaseMessage.status == SENT
+    moves_on = _stage(new.status) > _stage(CaseMessage.status)
     return insert.on_conflict_do_update(
         index_elements=[CaseMessage.message_id],
         set_={
             "sent_at": func.coalesce(CaseMessage.sent_at, new.sent_at),
-            "status": case((still_sent, new.status), else_=CaseMessage.status),
-            "status_at": case((still_sent, new.status_at), else_=CaseMessage.status_at),
+            "status": case((moves_on, new.status), else_=CaseMessage.status),
+            "status_at": case((moves_on, new.status_at), else_=CaseMessage.status_at),
+            "channel": case((new.channel == DIGEST, DIGEST), else_=CaseMessage.channel),
         },
+    )
+
+
+def _stage(status: Any) -> Any:
+    """`_STAGE` in SQL: the final statuses share the last stage."""
+    last = max(_STAGE.values())
+    return case(
+        *((status == name, stage) for name, stage in _STAGE.items() if stage < last), else_=last
     )
 
 

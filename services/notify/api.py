@@ -1,7 +1,8 @@
 """Notify's HTTP API: where an HTTP SMS provider reports receipts and citizens' replies.
 
 Both endpoints take JSON signed as the gateway signs its own requests (see
-`services.notify.gateways.http`): a request with a wrong or stale signature gets 401.
+`services.notify.gateways.http`): a request with a wrong or stale signature gets 401. The
+receipts endpoint takes up to 1000 receipts per request, applied in one transaction.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import time
 from datetime import datetime
 from typing import Annotated, Literal, TypeVar
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.kernel.clock import utcnow
@@ -18,7 +19,7 @@ from services.kernel.http import unit_of_work_for
 from services.kernel.work import Work
 from services.notify.gateways import DeliveryReceipt, InboundSms
 from services.notify.gateways.http import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature_is_valid
-from services.notify.receipts import UnknownPart, apply_receipt
+from services.notify.receipts import apply_receipts
 from services.notify.replies import take_reply
 
 NotifyWork = Annotated[Work, Depends(unit_of_work_for("notify"), scope="function")]
@@ -69,21 +70,26 @@ router = APIRouter(prefix="/api/v1/notify/sms", tags=["notify"])
 
 
 @router.post("/receipts")
-def post_receipts(body: SignedBody, work: NotifyWork) -> dict[str, int]:
-    """Delivery receipts; 503 when one names a part not yet recorded, so all come again."""
-    receipts = _parse(ReceiptsIn, body).receipts
+def post_receipts(body: SignedBody, work: NotifyWork, response: Response) -> dict[str, object]:
+    """Delivery receipts, applied together; 503 when some name parts not yet recorded.
+
+    The rest are applied all the same: the provider posts again (the whole batch, or only the
+    refs in `not_yet_recorded`), and a receipt applied before changes nothing then.
+    """
     now = utcnow()
-    try:
-        for r in receipts:
-            apply_receipt(work, DeliveryReceipt(r.ref, r.status, r.reason, now))
-    except UnknownPart as exc:
-        # The whole batch is undone and comes again; receipts already applied are skipped then.
-        raise HTTPException(
-            503,
-            "a receipt names a part not yet recorded; send again",
-            headers={"Retry-After": RETRY_AFTER},
-        ) from exc
-    return {"accepted": len(receipts)}
+    receipts = [
+        DeliveryReceipt(r.ref, r.status, r.reason, now) for r in _parse(ReceiptsIn, body).receipts
+    ]
+    untaken = apply_receipts(work, receipts)
+    if not untaken:
+        return {"accepted": len(receipts)}
+    response.status_code = 503
+    response.headers["Retry-After"] = RETRY_AFTER
+    return {
+        "detail": "some receipts name parts not yet recorded; send them again",
+        "accepted": len(receipts) - len(untaken),
+        "not_yet_recorded": sorted({r.gateway_ref for r in untaken}),
+    }
 
 
 @router.post("/inbound")

@@ -75,6 +75,9 @@ class Message(Base):
     counted_on: Mapped[date | None] = mapped_column(Date)
     # For a capped message: the digest that carried it.
     digest_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # When a gateway that cannot tell a repeat (SMPP) began taking this SMS, committed before
+    # it did: still queued with this set long after, it was cut short by a crash.
+    handover_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     @classmethod
     def queued(

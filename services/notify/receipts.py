@@ -7,6 +7,7 @@ another way: by email when they gave one, else the case goes on the operators' c
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal, cast
@@ -22,9 +23,10 @@ from services.kernel.events.contracts import (
 )
 from services.kernel.work import Work, WorkOpener
 from services.notify.by_email import email_of, queue_email
-from services.notify.gateways import DeliveryReceipt, InboundSms, NotYetKnown, ReceiptStatus
+from services.notify.gateways import DeliveryReceipt, InboundSms, ReceiptStatus
 from services.notify.models import CaseContact, DeliveryWatch, Message, MessagePart
 from services.notify.replies import take_reply
+from services.notify.scheduling import carried_by
 
 MESSAGES_SETTLED = Counter(
     "minqing_messages_settled_total",
@@ -42,10 +44,6 @@ FINAL = ("delivered", "failed", "expired")
 EXPIRY_BATCH = 200
 
 
-class UnknownPart(NotYetKnown):
-    """A receipt for a part not (yet) recorded: its sending has not committed; ask again later."""
-
-
 def outcome(parts: Sequence[str | None]) -> ReceiptStatus | None:
     """A message's status from its parts' receipts; None while some are still awaited."""
     if "failed" in parts:
@@ -57,23 +55,61 @@ def outcome(parts: Sequence[str | None]) -> ReceiptStatus | None:
     return None
 
 
-def apply_receipt(work: Work, receipt: DeliveryReceipt) -> None:
-    """Settle the part the receipt names, and its message once every part is settled."""
-    part = work.session.get(MessagePart, receipt.gateway_ref, with_for_update=True)
-    if part is None:
-        raise UnknownPart(receipt.gateway_ref)
-    if part.status is not None:
-        return  # the same receipt again
-    part.status = receipt.status
-    message = work.session.get_one(Message, part.message_id, with_for_update=True)
-    if message.status in FINAL:
-        return  # settled already, by another part or by the expiry sweep
-    statuses = work.session.scalars(
-        select(MessagePart.status).where(MessagePart.message_id == message.id)
-    ).all()
-    settled = outcome(statuses)
-    if settled is not None:
-        finish(work, message, settled, receipt.reason, receipt.received_at)
+def apply_receipts(work: Work, batch: Sequence[DeliveryReceipt]) -> list[DeliveryReceipt]:
+    """Settle the parts the receipts name, and each message once every part is settled.
+
+    Returns the receipts left untaken because they name parts not (yet) recorded: their
+    sending has not committed, so they are to be asked again later. A receipt taken before
+    (in this batch or an earlier one) changes nothing.
+    """
+    if not batch:
+        return []
+    refs = {r.gateway_ref for r in batch}
+    owners = set(
+        work.session.scalars(
+            select(MessagePart.message_id).where(MessagePart.gateway_ref.in_(refs))
+        )
+    )
+    # Messages before their parts, as sending and the expiry sweep take them, and each in key
+    # order, so that batches running at once never deadlock.
+    messages = {
+        m.id: m
+        for m in work.session.scalars(
+            select(Message).where(Message.id.in_(owners)).order_by(Message.id).with_for_update()
+        )
+    }
+    parts_of: dict[uuid.UUID, list[MessagePart]] = {}
+    parts: dict[str, MessagePart] = {}
+    for locked in work.session.scalars(
+        select(MessagePart)
+        .where(MessagePart.message_id.in_(messages))
+        .order_by(MessagePart.gateway_ref)
+        .with_for_update()
+    ):
+        parts_of.setdefault(locked.message_id, []).append(locked)
+        parts[locked.gateway_ref] = locked
+    untaken: list[DeliveryReceipt] = []
+    # By message: the status it settles at and the receipt that settled it, as if the
+    # receipts had come one at a time in the batch's order.
+    settling: dict[uuid.UUID, tuple[ReceiptStatus, DeliveryReceipt]] = {}
+    for receipt in batch:
+        part = parts.get(receipt.gateway_ref)
+        if part is None:
+            untaken.append(receipt)
+            continue
+        if part.status is not None:
+            continue
+        part.status = receipt.status
+        message = messages[part.message_id]
+        if message.status in FINAL or message.id in settling:
+            continue  # settled already, by another part or by the expiry sweep
+        settled = outcome([p.status for p in parts_of[message.id]])
+        if settled is not None:
+            settling[message.id] = (settled, receipt)
+    for message_id in sorted(settling):
+        status, receipt = settling[message_id]
+        finish(work, messages[message_id], status, receipt.reason, receipt.received_at)
+    return untaken
 
 
 def finish(
@@ -86,50 +122,57 @@ def finish(
     watch = work.session.get(DeliveryWatch, message.id)
     if watch is not None:
         work.session.delete(watch)
-    if status == "delivered":
+    if status != "delivered":
+        message.error = (reason or status)[:500]
+    # A digest's cases each hear how it went, under the id of the message it carried; and
+    # each of their citizens who missed it is reached another way, as for their own message.
+    for told in [message, *carried_by(work.session, message)]:
+        if status == "delivered":
+            work.publish(
+                MessageDelivered(
+                    message_id=told.id,
+                    case_id=told.case_id,
+                    tracking_no=told.tracking_no,
+                    template=told.template,
+                    channel=channel,
+                    delivered_at=at,
+                ),
+                case_id=told.case_id,
+            )
+            continue
+        assert message.error is not None
         work.publish(
-            MessageDelivered(
-                message_id=message.id,
-                case_id=message.case_id,
-                tracking_no=message.tracking_no,
-                template=message.template,
+            MessageFailed(
+                message_id=told.id,
+                case_id=told.case_id,
+                tracking_no=told.tracking_no,
+                template=told.template,
                 channel=channel,
-                delivered_at=at,
+                status=status,
+                reason=message.error,
+                failed_at=at,
             ),
-            case_id=message.case_id,
+            case_id=told.case_id,
         )
-        return
-    message.error = (reason or status)[:500]
-    work.publish(
-        MessageFailed(
-            message_id=message.id,
-            case_id=message.case_id,
-            tracking_no=message.tracking_no,
-            template=message.template,
-            channel=channel,
-            status=status,
-            reason=message.error,
-            failed_at=at,
-        ),
-        case_id=message.case_id,
-    )
-    reach_another_way(work, message, message.error)
+        reach_another_way(work, told, message.error)
 
 
 def expire_overdue(open_work: WorkOpener, now: datetime | None = None) -> int:
     """Expire the messages whose receipts did not come in time; how many there were."""
     with open_work() as work:
         now = now or utcnow()
-        watches = work.session.scalars(
-            select(DeliveryWatch)
+        # Each watch with its message, skipping those a receipt batch holds: the sweep never
+        # waits on a batch, which takes messages before their watches.
+        overdue = work.session.execute(
+            select(DeliveryWatch, Message)
+            .join(Message, Message.id == DeliveryWatch.message_id)
             .where(DeliveryWatch.due_at <= now)
             .order_by(DeliveryWatch.due_at)
             .limit(EXPIRY_BATCH)
             .with_for_update(skip_locked=True)
         ).all()
         timeout = work.settings.sms_receipt_timeout
-        for watch in watches:
-            message = work.session.get_one(Message, watch.message_id, with_for_update=True)
+        for watch, message in overdue:
             if message.status in FINAL:
                 work.session.delete(watch)
                 continue
@@ -140,7 +183,7 @@ def expire_overdue(open_work: WorkOpener, now: datetime | None = None) -> int:
             ):
                 part.status = "expired"
             finish(work, message, "expired", f"no delivery receipt within {timeout} s", now)
-        return len(watches)
+        return len(overdue)
 
 
 def reach_another_way(work: Work, message: Message, reason: str) -> None:
@@ -184,14 +227,15 @@ def _is_the_citizen(message: Message, contact: CaseContact) -> bool:
 
 
 class WorkListener:
-    """Hands what a gateway receives to notify, each in a unit of work of its own."""
+    """Hands what a gateway receives to notify: a batch of receipts in one unit of work, each
+    citizen's reply in one of its own."""
 
     def __init__(self, open_work: WorkOpener) -> None:
         self._open_work = open_work
 
-    def receipt(self, receipt: DeliveryReceipt) -> None:
+    def receipts(self, batch: Sequence[DeliveryReceipt]) -> list[DeliveryReceipt]:
         with self._open_work() as work:
-            apply_receipt(work, receipt)
+            return apply_receipts(work, batch)
 
     def inbound(self, sms: InboundSms) -> None:
         with self._open_work() as work:

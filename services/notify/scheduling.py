@@ -17,11 +17,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.kernel.clock import utcnow
+from services.kernel.events.contracts import Language, MessageMerged
 from services.kernel.work import Work, WorkOpener
 from services.kernel.workdays import LOCAL_TZ
 from services.notify import policy
-from services.notify.models import Message, OptOut
-from services.notify.templates import render
+from services.notify.models import CaseContact, Message, OptOut
+from services.notify.templates import case_list, render, signature_for
 
 # Messages looked at per release: what one transaction comfortably locks and updates.
 RELEASE_BATCH = 1000
@@ -158,11 +159,13 @@ def _digest(work: Work, merged: Sequence[Message]) -> Message:
     """One message in place of `merged` (all to one number), naming the cases they were about."""
     now = utcnow()
     tracking_nos = sorted({m.tracking_no for m in merged if m.tracking_no is not None})
-    named = "、".join(tracking_nos[:DIGEST_NAMES])
-    if len(tracking_nos) > DIGEST_NAMES:
-        named += f"等{len(tracking_nos)}件"
+    language = _digest_language(work.session, merged)
     rendered = render(
-        policy.DIGEST, work.settings.sms_signature, count=str(len(merged)), cases=named or "-"
+        policy.DIGEST,
+        signature_for(work.settings, language),
+        language,
+        count=str(len(merged)),
+        cases=case_list(tracking_nos, DIGEST_NAMES, language) or "-",
     )
     first = merged[0]
     digest = Message(
@@ -185,4 +188,39 @@ def _digest(work: Work, merged: Sequence[Message]) -> Message:
     for message in merged:
         message.status = policy.MERGED
         message.digest_id = digest.id
+        work.publish(
+            MessageMerged(
+                message_id=message.id,
+                case_id=message.case_id,
+                tracking_no=message.tracking_no,
+                template=message.template,
+                digest_id=digest.id,
+                merged_at=now,
+            ),
+            case_id=message.case_id,
+        )
     return digest
+
+
+def carried_by(session: Session, digest: Message) -> list[Message]:
+    """The messages a digest carries, whose cases hear how it went; none for any other message."""
+    if digest.template != policy.DIGEST:
+        return []
+    return list(session.scalars(select(Message).where(Message.digest_id == digest.id)))
+
+
+def _digest_language(session: Session, merged: Sequence[Message]) -> Language:
+    """English only if the citizen chose English for every case the merged messages are about.
+
+    A number may have cases in both languages (a relative may have submitted one for them).
+    Whoever chose Chinese even once has shown they read it, while English sent to someone who
+    chose Chinese may not be read at all; and the rule does not depend on the messages' order.
+    """
+    chosen = set(
+        session.scalars(
+            select(CaseContact.language)
+            .where(CaseContact.case_id.in_({m.case_id for m in merged if m.case_id is not None}))
+            .distinct()
+        )
+    )
+    return "en" if chosen == {"en"} else "zh"

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Literal, cast
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, select, update
 
 from services.kernel.clock import utcnow
 from services.kernel.events.contracts import ACKNOWLEDGEMENT_RECIPIENT, MessageSent
@@ -18,7 +19,10 @@ from services.notify import receipts
 from services.notify.gateways import Gateway, GatewayError, OutgoingSms
 from services.notify.gateways.email import EmailGateway, OutgoingEmail
 from services.notify.models import DeliveryWatch, EmailEnvelope, Message, MessagePart
+from services.notify.scheduling import carried_by
 from services.notify.sealed import recipient_of
+
+log = logging.getLogger(__name__)
 
 # A queued message older than this has lost its task (a crash between commit and enqueue).
 STALE_AFTER = timedelta(seconds=30)
@@ -26,6 +30,10 @@ STALE_AFTER = timedelta(seconds=30)
 # 5 minutes apart, have had about ten goes by then); the citizen is reached another way.
 GIVE_UP_AFTER = timedelta(hours=1)
 GIVE_UP_BATCH = 500
+# An SMS stamped as being handed over this long ago, and still not sent, was in the hands of a
+# process that died: far longer than any handover takes (the gateway's timeouts are seconds).
+HANDOVER_GRACE = timedelta(minutes=5)
+CUT_SHORT = "the sending process stopped mid-handover; not sent again, so as never to send twice"
 
 
 def deliver(
@@ -36,8 +44,74 @@ def deliver(
 ) -> None:
     """Send the queued messages among `message_ids`; those already sent (a retry) are left alone.
 
-    SMS go to `gateway`, emails to `email_gateway`.
+    SMS go to `gateway`, emails to `email_gateway`. A gateway that cannot tell a repeat (SMPP)
+    has each handover stamped and committed before it starts (`stamp_handovers`), so that a
+    process dying mid-send leaves a mark, and the message is never sent a second time.
     """
+    stamp: datetime | None = None
+    if not gateway.dedupes:
+        stamp = stamp_handovers(open_work, message_ids)
+    try:
+        _hand_over(open_work, gateway, message_ids, email_gateway, stamp)
+    except GatewayError:
+        # The gateway said what it did not take: those may go again on the task's retry (what
+        # it did take, it remembers), so their stamps must not pass for a crash's.
+        if stamp is not None:
+            _unstamp(open_work, message_ids, stamp)
+        raise
+
+
+def stamp_handovers(
+    open_work: WorkOpener, message_ids: Sequence[uuid.UUID], now: datetime | None = None
+) -> datetime:
+    """Stamp the queued SMS among `message_ids` as being handed over now; returns the stamp.
+
+    An SMS already stamped is being handed over by another task (a stale-message re-queue
+    racing the first), or was when its process died. Within HANDOVER_GRACE it is left to
+    that task; past it, the handover was cut short: whether the gateway took the message is
+    unknown, so it is not sent again but expires, and the citizen is reached another way.
+    """
+    now = now or utcnow()
+    with open_work() as work:
+        stamped = work.session.scalars(
+            select(Message)
+            .where(
+                Message.id.in_(message_ids),
+                Message.status == "queued",
+                Message.channel == "sms",
+            )
+            .order_by(Message.created_at)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for message in stamped:
+            if message.handover_at is None:
+                message.handover_at = now
+            elif message.handover_at < now - HANDOVER_GRACE:
+                log.warning("a handover was cut short", extra={"message_id": str(message.id)})
+                receipts.finish(work, message, "expired", CUT_SHORT, now)
+    return now
+
+
+def _unstamp(open_work: WorkOpener, message_ids: Sequence[uuid.UUID], stamp: datetime) -> None:
+    with open_work() as work:
+        work.session.execute(
+            update(Message)
+            .where(
+                Message.id.in_(message_ids),
+                Message.status == "queued",
+                Message.handover_at == stamp,
+            )
+            .values(handover_at=None)
+        )
+
+
+def _hand_over(
+    open_work: WorkOpener,
+    gateway: Gateway,
+    message_ids: Sequence[uuid.UUID],
+    email_gateway: EmailGateway | None,
+    stamp: datetime | None,
+) -> None:
     with open_work() as work:
         messages = work.session.scalars(
             select(Message)
@@ -45,9 +119,13 @@ def deliver(
             .order_by(Message.created_at)
             .with_for_update()
         ).all()
+        if stamp is not None:
+            # Only the SMS this task stamped: any other is in another task's hands.
+            messages = [m for m in messages if m.channel != "sms" or m.handover_at == stamp]
         if not messages:
             return
-        # The gateway dedupes on the message id, so a crash after this line cannot double-send.
+        # A deduping gateway (file, HTTP) tells a repeat by the message id, so a crash after
+        # this line cannot double-send; an SMPP handover is guarded by its stamp instead.
         sms = [m for m in messages if m.channel == "sms"]
         refused: Mapping[str, str] = {}
         if sms:
@@ -69,17 +147,19 @@ def deliver(
                 continue
             message.status = "sent"
             message.sent_at = sent_at
-            work.publish(
-                MessageSent(
-                    message_id=message.id,
-                    case_id=message.case_id,
-                    tracking_no=message.tracking_no,
-                    template=message.template,
-                    channel=cast(Literal["sms", "email"], message.channel),
-                    segments=message.segments,
-                ),
-                case_id=message.case_id,
-            )
+            # A digest's cases each hear it went, under the id of the message it carries.
+            for told in [message, *carried_by(work.session, message)]:
+                work.publish(
+                    MessageSent(
+                        message_id=told.id,
+                        case_id=told.case_id,
+                        tracking_no=told.tracking_no,
+                        template=told.template,
+                        channel=cast(Literal["sms", "email"], message.channel),
+                        segments=message.segments,
+                    ),
+                    case_id=told.case_id,
+                )
 
 
 def record_handover(

@@ -10,21 +10,23 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from services import notify
+from services import intake, notify
+from services.intake.messages import of_case as case_messages
 from services.kernel.config import Settings
-from services.kernel.events.contracts import CaseSubmitted, Contact
+from services.kernel.events.contracts import CaseSubmitted, Contact, Language
 from services.kernel.runtime import ServiceRuntime
 from services.kernel.workdays import LOCAL_TZ
 from services.notify.models import Message, OptOut
+from services.notify.receipts import finish
 from services.notify.scheduling import release_due
-from tests.support import assigned, publish_envelopes, read_sms, wait_until
+from tests.support import assigned, publish_envelopes, read_sms, start_runtimes, wait_until
 
 pytestmark = pytest.mark.integration
 
 PHONE = "13900000077"
 
 
-def submitted(tracking_no: str) -> CaseSubmitted:
+def submitted(tracking_no: str, language: Language = "zh") -> CaseSubmitted:
     return CaseSubmitted(
         case_id=uuid.uuid4(),
         tracking_no=tracking_no,
@@ -37,6 +39,7 @@ def submitted(tracking_no: str) -> CaseSubmitted:
         contact=Contact(phone=PHONE),
         submitted_at=datetime.now(UTC),
         promised_date=date(2026, 12, 16),
+        language=language,
     )
 
 
@@ -98,17 +101,77 @@ def test_a_step_notice_waits_out_the_quiet_hours_while_the_receipt_goes_at_once(
     )
 
 
+DIGESTS = {
+    "zh": "{signature}昨日另有3条诉求通知未逐条发送，涉及{a}、{b}、{c}，可凭编号和查询码查询进展。",
+    "en": "{signature}Yesterday 3 more notices were not sent one by one. They concern {a}, {b} "
+    "and {c}; see their progress with the case number and access code.",
+}
+
+
+@pytest.mark.parametrize(
+    ("chosen", "digest_language"),
+    [
+        (("zh", "zh", "zh"), "zh"),
+        (("en", "en", "en"), "en"),
+        # A number that chose Chinese for one of its cases reads Chinese.
+        (("en", "zh", "en"), "zh"),
+    ],
+)
 def test_beyond_the_daily_cap_notices_merge_into_one_digest_the_next_morning(
-    settings: Settings, running: list[ServiceRuntime], tmp_path: Path
+    settings: Settings,
+    running: list[ServiceRuntime],
+    tmp_path: Path,
+    chosen: tuple[Language, ...],
+    digest_language: Language,
 ) -> None:
+    runtime, cases, sent = capped_into_a_digest(settings, running, chosen)
+    outbox = tmp_path / "sms-outbox.jsonl"
+    assert sent["to"] == PHONE
+    signature = settings.sms_signature_en if digest_language == "en" else settings.sms_signature
+    a, b, c = (case.tracking_no for case in cases)
+    assert sent["text"] == DIGESTS[digest_language].format(signature=signature, a=a, b=b, c=c)
+    assert statuses(runtime)["case_dispatched"] == ["merged"] * 3
+    assert [s["template"] for s in read_sms(outbox)].count("case_dispatched") == 0
+
+
+def test_each_case_shows_its_notice_went_in_the_digest(
+    settings: Settings, running: list[ServiceRuntime]
+) -> None:
+    [intake_runtime] = start_runtimes(settings, running, intake.SERVICE)
+    notify_runtime, cases, _ = capped_into_a_digest(settings, running, ("zh", "zh", "zh"))
+
+    def dispatch_notices() -> list[tuple[str, str]]:
+        with intake_runtime.database.session() as session:
+            return [
+                (row.channel, row.status)
+                for case in cases
+                for row in case_messages(session, case.case_id)
+                if row.template == "case_dispatched"
+            ]
+
+    wait_until(lambda: dispatch_notices() == [("digest", "sent")] * 3, 20)
+
+    # The digest never arrived (as a receipt would say): so each case learns.
+    with notify_runtime.work() as work:
+        digest = work.session.scalars(select(Message).where(Message.template == "digest")).one()
+        finish(work, digest, "failed", "UNDELIV err:001", datetime.now(UTC))
+    wait_until(lambda: dispatch_notices() == [("digest", "failed")] * 3, 20)
+
+
+def capped_into_a_digest(
+    settings: Settings, running: list[ServiceRuntime], chosen: tuple[Language, ...]
+) -> tuple[ServiceRuntime, list[CaseSubmitted], dict[str, str]]:
+    """Three cases of one number whose dispatch notices the cap of 2 a day merges into a digest,
+    sent once the morning comes: notify's runtime, the cases, and the digest as the gateway got it.
+    """
     runtime = ServiceRuntime(
         notify.SERVICE, dataclasses.replace(settings, quiet_hours=None, sms_daily_cap=2)
     )
     runtime.start()
     running.append(runtime)
-    cases = [submitted(f"20261201-00001{n}") for n in range(3)]
+    cases = [submitted(f"20261201-00001{n}", language) for n, language in enumerate(chosen)]
     publish_envelopes(settings.broker_url, [c.envelope(producer="intake") for c in cases])
-    outbox = tmp_path / "sms-outbox.jsonl"
+    outbox = settings.data_dir / "sms-outbox.jsonl"
     # Receipts are urgent: never capped, though they count.
     wait_until(lambda: len(read_sms(outbox)) == 3, 20)
 
@@ -125,14 +188,7 @@ def test_beyond_the_daily_cap_notices_merge_into_one_digest_the_next_morning(
         return [s for s in read_sms(outbox) if s["template"] == "digest"]
 
     [sent] = wait_until(digest, 30)
-    assert sent["to"] == PHONE
-    assert sent["text"] == (
-        f"{settings.sms_signature}昨日另有3条诉求通知未逐条发送，涉及"
-        + "、".join(c.tracking_no for c in cases)
-        + "，可凭编号和查询码查询进展。"
-    )
-    assert statuses(runtime)["case_dispatched"] == ["merged"] * 3
-    assert [s["template"] for s in read_sms(outbox)].count("case_dispatched") == 0
+    return runtime, cases, sent
 
 
 def test_a_held_notice_of_a_number_that_opted_out_meanwhile_is_never_sent(

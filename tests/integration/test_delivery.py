@@ -8,8 +8,8 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from datetime import date, timedelta
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from services import intake, notify
 from services.intake.models import Callback, MissedCall
@@ -30,12 +30,32 @@ from services.kernel.events.contracts import CaseSubmitted, CitizenUnreachable, 
 from services.kernel.outbox import outbox
 from services.kernel.processes import build_app
 from services.kernel.runtime import ServiceRuntime
-from services.notify.gateways import Gateway, gateway_from_url
+from services.notify.gateways import (
+    DeliveryReceipt,
+    Gateway,
+    InboundSms,
+    ReceiptStatus,
+    gateway_from_url,
+)
 from services.notify.gateways.email import email_gateway_from_url
 from services.notify.gateways.http import signature_is_valid, signed_headers
-from services.notify.models import CaseContact, CaseProgress, DeliveryWatch, EmailEnvelope, Message
+from services.notify.gateways.smpp import SmppGateway
+from services.notify.models import (
+    CaseContact,
+    CaseProgress,
+    DeliveryWatch,
+    EmailEnvelope,
+    Message,
+    MessagePart,
+)
 from services.notify.receipts import WorkListener, expire_overdue
-from services.notify.sending import GIVE_UP_AFTER, deliver, give_up_undelivered, stale_message_ids
+from services.notify.sending import (
+    GIVE_UP_AFTER,
+    deliver,
+    give_up_undelivered,
+    record_handover,
+    stale_message_ids,
+)
 from tests.smpp_server import SmppServer
 from tests.support import free_port, publish_envelopes, read_sms, wait_until
 
@@ -44,6 +64,7 @@ pytestmark = pytest.mark.integration
 GATEWAY_SECRET = "provider-shared-secret"
 PHONE = "13800138000"
 BLOCKED = "13900000000"
+RECEIVED_AT = datetime(2026, 12, 1, 9, 31, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -94,6 +115,17 @@ def queued_sms(
                 created_at=utcnow(),
             )
         )
+    return message_id
+
+
+def sent_sms(runtime: ServiceRuntime, refs: Sequence[str]) -> uuid.UUID:
+    """A step notice to a case's citizen, handed to the gateway as parts known by `refs`."""
+    message_id = queued_sms(runtime)
+    with runtime.work() as work:
+        sent = work.session.get_one(Message, message_id)
+        sent.status, sent.sent_at = "sent", utcnow()
+        timeout = timedelta(seconds=work.settings.sms_receipt_timeout)
+        record_handover(work, [sent], {str(message_id): refs}, timeout)
     return message_id
 
 
@@ -149,6 +181,149 @@ def test_a_failed_smpp_receipt_keeps_the_reason_and_sends_the_text_by_email(
     assert sent["to"] == "wang.fang@example.com"
     assert sent["text"] == message(notify_runtime, message_id).text
     assert "20261201-000007" in sent["subject"]
+
+
+def receipt_for(
+    ref: str, status: ReceiptStatus = "delivered", reason: str | None = None
+) -> DeliveryReceipt:
+    return DeliveryReceipt(ref, status, reason, RECEIVED_AT)
+
+
+def test_a_batch_of_receipts_settles_each_message_once_in_one_transaction(
+    notify_runtime: ServiceRuntime,
+) -> None:
+    whole = sent_sms(notify_runtime, ["w-1", "w-2", "w-3"])
+    broken = sent_sms(notify_runtime, ["b-1", "b-2", "b-3"])
+    halfway = sent_sms(notify_runtime, ["h-1", "h-2"])
+    batch = [
+        receipt_for("w-1"),
+        receipt_for("b-1"),
+        receipt_for("w-2"),
+        receipt_for("h-1"),
+        receipt_for("w-1"),  # the SMSC repeating itself
+        receipt_for("late-1"),  # for a part whose sending has not committed yet
+        receipt_for("b-2", "failed", "UNDELIV err:011"),
+        receipt_for("w-3"),
+        receipt_for("b-3"),  # after its message failed: still recorded, settles nothing
+    ]
+    listener = WorkListener(notify_runtime.work)
+    commits: list[object] = []
+    reads: list[str] = []
+    engine = notify_runtime.database.engine
+
+    def committed(_conn: object) -> None:
+        if threading.current_thread() is threading.main_thread():
+            commits.append(_conn)
+
+    def read(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        on_main = threading.current_thread() is threading.main_thread()
+        if on_main and statement.lstrip().upper().startswith("SELECT"):
+            reads.append(statement)
+
+    event.listen(engine, "commit", committed)
+    event.listen(engine, "before_cursor_execute", read)
+    try:
+        untaken = listener.receipts(batch)
+    finally:
+        event.remove(engine, "commit", committed)
+        event.remove(engine, "before_cursor_execute", read)
+
+    assert untaken == [receipt_for("late-1")]
+    assert len(commits) == 1
+    # Parts and messages in three reads for the whole batch, not a few per receipt; then each
+    # settled message's watch, and the contact of the citizen one failed to reach.
+    assert len([r for r in reads if "FROM message" in r]) == 3
+    assert len(reads) <= 3 + 2 + 1
+    assert message(notify_runtime, whole).status == "delivered"
+    failed = message(notify_runtime, broken)
+    assert (failed.status, failed.error) == ("failed", "UNDELIV err:011")
+    assert message(notify_runtime, halfway).status == "sent"
+    with notify_runtime.database.session() as session:
+        parts = dict(
+            session.execute(select(MessagePart.gateway_ref, MessagePart.status)).tuples().all()
+        )
+        watched = set(session.scalars(select(DeliveryWatch.message_id)))
+    assert parts == {
+        **dict.fromkeys(["w-1", "w-2", "w-3", "b-1", "b-3", "h-1"], "delivered"),
+        "b-2": "failed",
+        "h-2": None,
+    }
+    assert watched == {halfway}
+    assert [d["message_id"] for d in published(notify_runtime, "message.delivered")] == [str(whole)]
+    assert [f["message_id"] for f in published(notify_runtime, "message.failed")] == [str(broken)]
+
+    # Asked again, once the late part's sending has committed: it is taken, and what was
+    # taken before changes nothing.
+    late = sent_sms(notify_runtime, ["late-1"])
+    assert listener.receipts(batch) == []
+    assert listener.receipts([receipt_for("h-2")]) == []
+
+    delivered = [d["message_id"] for d in published(notify_runtime, "message.delivered")]
+    assert sorted(delivered) == sorted(map(str, [whole, late, halfway]))
+    assert [f["message_id"] for f in published(notify_runtime, "message.failed")] == [str(broken)]
+    assert len(published(notify_runtime, "citizen.unreachable")) == 1
+
+
+def test_receipts_arriving_together_over_smpp_are_taken_in_one_batch_late_ones_after(
+    notify_runtime: ServiceRuntime, smsc: SmppServer
+) -> None:
+    smsc.auto_receipt = None
+    listener = Gated(WorkListener(notify_runtime.work))
+    gateway = gateway_from_url(f"smpp://minqing:secret@127.0.0.1:{smsc.port}?source=106912345")
+    assert isinstance(gateway, SmppGateway)
+    gateway.start(listener)
+    try:
+        long_id, short_id = queued_sms(notify_runtime), queued_sms(notify_runtime)
+        with notify_runtime.work() as work:
+            long_text = "【民情12345】" + "您反映的路灯问题已处理完毕，请评价。" * 10
+            work.session.get_one(Message, long_id).text = long_text
+        deliver(notify_runtime.work, gateway, [long_id, short_id])
+        *long_refs, short_ref = [p.message_id for p in smsc.submitted]
+        assert len(long_refs) == 3
+        listener.open.clear()
+        smsc.send_receipt(long_refs[0], "DELIVRD")
+        wait_until(lambda: listener.batches == [1])
+        for ref in long_refs[1:]:
+            smsc.send_receipt(ref, "DELIVRD")
+        smsc.send_receipt(long_refs[1], "DELIVRD")
+        smsc.send_receipt(short_ref, "UNDELIV")
+        smsc.send_receipt("smsc-late", "DELIVRD")
+        wait_until(lambda: gateway._deliveries_in.qsize() == 5)
+        assert smsc.deliver_answers == []
+
+        listener.open.set()
+
+        wait_until(lambda: message(notify_runtime, short_id).status == "failed")
+        assert message(notify_runtime, long_id).status == "delivered"
+        assert listener.batches[:2] == [1, 5]
+        wait_until(lambda: len(smsc.deliver_answers) == 5)
+        # The late one waits for its part's sending to commit, and is taken then.
+        late_id = sent_sms(notify_runtime, ["smsc-late"])
+        wait_until(lambda: message(notify_runtime, late_id).status == "delivered")
+        wait_until(lambda: len(smsc.deliver_answers) == 6)
+        assert smsc.deliver_answers == [0] * 6
+        assert len(published(notify_runtime, "message.delivered")) == 2
+        assert len(published(notify_runtime, "message.failed")) == 1
+    finally:
+        gateway.close()
+
+
+class Gated:
+    """A listener passing batches on, each waiting while `open` is cleared."""
+
+    def __init__(self, inner: WorkListener) -> None:
+        self.inner = inner
+        self.batches: list[int] = []
+        self.open = threading.Event()
+        self.open.set()
+
+    def receipts(self, batch: Sequence[DeliveryReceipt]) -> list[DeliveryReceipt]:
+        self.batches.append(len(batch))
+        assert self.open.wait(10)
+        return self.inner.receipts(batch)
+
+    def inbound(self, sms: InboundSms) -> None:
+        self.inner.inbound(sms)
 
 
 def test_a_number_the_smsc_refuses_fails_at_once_without_retries(
@@ -306,6 +481,40 @@ def test_the_http_gateway_signs_its_request_and_a_signed_callback_settles_the_me
     assert answer.status_code == again.status_code == 200
     assert message(notify_runtime, message_id).status == "delivered"
     assert len(published(notify_runtime, "message.delivered")) == 1
+
+
+def test_a_callback_with_several_receipts_applies_those_it_can_and_asks_for_the_rest(
+    notify_runtime: ServiceRuntime,
+) -> None:
+    whole = sent_sms(notify_runtime, ["p-1", "p-2"])
+    broken = sent_sms(notify_runtime, ["p-3"])
+    client = TestClient(build_app([notify_runtime]))
+    receipts = {
+        "receipts": [
+            {"ref": "p-1", "status": "delivered"},
+            {"ref": "p-late", "status": "delivered"},
+            {"ref": "p-2", "status": "delivered"},
+            {"ref": "p-1", "status": "delivered"},
+            {"ref": "p-3", "status": "failed", "reason": "UNDELIV err:001"},
+        ]
+    }
+
+    early = signed_post(client, "/api/v1/notify/sms/receipts", receipts)
+
+    assert early.status_code == 503
+    assert early.headers["Retry-After"]
+    assert early.json()["not_yet_recorded"] == ["p-late"]
+    assert early.json()["accepted"] == 4
+    assert message(notify_runtime, whole).status == "delivered"
+    assert message(notify_runtime, broken).error == "UNDELIV err:001"
+    # The provider posts the whole batch again once the late part has been recorded.
+    late = sent_sms(notify_runtime, ["p-late"])
+    answer = signed_post(client, "/api/v1/notify/sms/receipts", receipts)
+    assert (answer.status_code, answer.json()) == (200, {"accepted": 5})
+    assert message(notify_runtime, late).status == "delivered"
+    delivered = [d["message_id"] for d in published(notify_runtime, "message.delivered")]
+    assert sorted(delivered) == sorted([str(whole), str(late)])
+    assert len(published(notify_runtime, "message.failed")) == 1
 
 
 def test_a_signed_reply_callback_is_published_on_the_case_it_answers(

@@ -2,7 +2,9 @@
 
 A redelivered event, a replayed one (`minqing replay`), a task run again, a gateway that took
 the message but answered with an error, and a worker killed (SIGKILL) in the middle of sending:
-each leaves exactly one copy in the gateway's outbox.
+each leaves exactly one copy in the gateway's outbox. An SMSC cannot tell a repeat, so there a
+handover cut short by a crash is never sent again: the message expires and the citizen is
+reached another way.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import Interval, func, literal, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from services import intake, notify
@@ -25,9 +28,11 @@ from services.kernel.runtime import ServiceRuntime
 from services.kernel.telemetry import TASKS
 from services.notify.gateways import GatewayError, Handover, OutgoingSms
 from services.notify.gateways.file import FileGateway
+from services.notify.gateways.smpp import SmppGateway
 from services.notify.models import Message
-from services.notify.sending import deliver
+from services.notify.sending import CUT_SHORT, HANDOVER_GRACE, deliver, stamp_handovers
 from services.notify.tasks import SEND_MESSAGES
+from tests.smpp_server import SmppServer
 from tests.support import (
     MINQING,
     REPO,
@@ -172,6 +177,7 @@ class TakesItThenFails:
         self.calls = 0
 
     sends_receipts = False
+    dedupes = True
 
     def send(self, messages: Sequence[OutgoingSms]) -> Handover:
         self.calls += 1
@@ -290,3 +296,142 @@ def _serve_notify(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+
+
+# --- an SMSC, which cannot tell a repeat -----------------------------------------------------
+
+
+def smpp_url(smsc: SmppServer) -> str:
+    return f"smpp://minqing:secret@127.0.0.1:{smsc.port}?source=106912345"
+
+
+def queued_sms(runtime: ServiceRuntime, number: int) -> Message:
+    with runtime.work() as work:
+        message = Message.queued(
+            event_id=uuid.uuid4(),
+            recipient=f"137{number:08d}",
+            template="case_received",
+            channel="sms",
+            case_id=None,
+            tracking_no=f"20261201-{number:06d}",
+            text="【民情12345】您的诉求已受理",
+            segments=1,
+        )
+        work.session.add(message)
+    return message
+
+
+def handover_of(runtime: ServiceRuntime, message_id: uuid.UUID) -> tuple[str, datetime | None]:
+    with runtime.database.session() as session:
+        message = session.get_one(Message, message_id)
+        return message.status, message.handover_at
+
+
+def test_an_smpp_handover_under_way_elsewhere_is_left_to_it_and_one_cut_short_is_not_resent(
+    settings: Settings,
+) -> None:
+    runtime = ServiceRuntime(notify.SERVICE, settings)
+    smsc = SmppServer()
+    smsc.start()
+    gateway = SmppGateway.from_url(urlsplit(smpp_url(smsc)))
+    try:
+        message = queued_sms(runtime, 5)
+        # Another task stamped it a moment ago and is handing it over now.
+        stamp_handovers(runtime.work, [message.id], now=utcnow() - timedelta(seconds=5))
+        deliver(runtime.work, gateway, [message.id])
+        assert smsc.submitted == []
+        assert handover_of(runtime, message.id)[0] == "queued"
+
+        # That task's process died; long after, the message is not sent a second time.
+        later = utcnow() + HANDOVER_GRACE
+        stamp_handovers(runtime.work, [message.id], now=later)
+        deliver(runtime.work, gateway, [message.id])
+        assert smsc.submitted == []
+        with runtime.database.session() as session:
+            settled = session.get_one(Message, message.id)
+            assert (settled.status, settled.error) == ("expired", CUT_SHORT)
+    finally:
+        gateway.close()
+        smsc.stop()
+        runtime.database.dispose()
+
+
+def test_an_smpp_handover_the_smsc_never_took_is_unstamped_and_sent_on_the_retry(
+    settings: Settings,
+) -> None:
+    runtime = ServiceRuntime(notify.SERVICE, settings)
+    smsc = SmppServer()
+    # No SMSC listens at first: the send fails before anything is handed over.
+    absent = SmppGateway.from_url(urlsplit(f"smpp://minqing:secret@127.0.0.1:{free_port()}"))
+    gateway = SmppGateway.from_url(urlsplit(smpp_url(smsc)))
+    try:
+        message = queued_sms(runtime, 6)
+        with pytest.raises(GatewayError):
+            deliver(runtime.work, absent, [message.id])
+        assert handover_of(runtime, message.id) == ("queued", None)
+
+        smsc.start()
+        deliver(runtime.work, gateway, [message.id])
+        assert handover_of(runtime, message.id)[0] == "sent"
+        assert [p.destination for p in smsc.submitted] == ["13700000006"]
+    finally:
+        gateway.close()
+        absent.close()
+        smsc.stop()
+        runtime.database.dispose()
+
+
+def test_an_smpp_worker_killed_mid_handover_sends_no_message_twice(
+    settings: Settings, tmp_path: Path, postgres_url: str, amqp_url: str
+) -> None:
+    events = [submitted_event(200000 + n).envelope(producer="intake") for n in range(BACKLOG)]
+    publish_envelopes(settings.broker_url, events)
+    smsc = SmppServer()
+    smsc.start()
+    env = base_env(
+        MINQING_BROKER_URL=amqp_url,
+        MINQING_DATABASE_URL=postgres_url,
+        MINQING_DATA_DIR=str(tmp_path / "data"),
+        MINQING_SMS_GATEWAY=smpp_url(smsc),
+    )
+    reader = ServiceRuntime(notify.SERVICE, settings)
+    try:
+        # As above: the SMSC has taken messages whose sending cannot commit, and then the
+        # worker is killed.
+        with reader.database.engine.connect() as blocker:
+            blocker.execute(text("LOCK TABLE outbox IN EXCLUSIVE MODE"))
+            worker = _serve_notify(env, tmp_path / "notify.log")
+            try:
+                wait_until(lambda: len(smsc.submitted) > 0, 120, interval=0.05)
+                worker.kill()
+                worker.wait(10)
+            finally:
+                if worker.poll() is None:
+                    worker.kill()
+                    worker.wait(10)
+            blocker.rollback()
+        taken_before = {p.destination for p in smsc.submitted}
+        with reader.database.engine.begin() as connection:
+            # The restart comes after the grace a live handover is given.
+            cut_short = connection.execute(
+                update(Message)
+                .where(Message.status == "queued", Message.handover_at.is_not(None))
+                .values(handover_at=Message.handover_at - literal(HANDOVER_GRACE * 2, Interval))
+            ).rowcount
+        assert cut_short >= len(taken_before) > 0
+
+        restarted = _serve_notify(env, tmp_path / "notify.log")
+        try:
+            wait_until(lambda: "queued" not in statuses(reader), 180, interval=0.2)
+        finally:
+            restarted.kill()
+            restarted.wait(10)
+    finally:
+        reader.database.dispose()
+        smsc.stop()
+    per_number = Counter(p.destination for p in smsc.submitted)
+    assert set(per_number.values()) == {1}, "an SMS went to the SMSC twice"
+    assert taken_before <= set(per_number)
+    final = statuses(reader)
+    assert final.get("expired") == cut_short
+    assert final.get("expired", 0) + final.get("sent", 0) + final.get("delivered", 0) == BACKLOG

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import pytest
 
@@ -12,11 +12,10 @@ from services.notify.gateways import (
     DeliveryReceipt,
     GatewayError,
     InboundSms,
-    NotYetKnown,
     OutgoingSms,
     gateway_from_url,
 )
-from services.notify.gateways.smpp import SmppGateway
+from services.notify.gateways.smpp import NOT_YET_KNOWN_PATIENCE, SmppGateway
 from services.notify.sms import segments
 from tests.smpp_server import SmppServer
 from tests.support import free_port, wait_until
@@ -31,19 +30,29 @@ class Heard:
     """A listener keeping what the gateway hands it."""
 
     def __init__(self) -> None:
-        self.receipts: list[DeliveryReceipt] = []
+        self.taken: list[DeliveryReceipt] = []
+        self.batches: list[list[str]] = []
         self.replies: list[InboundSms] = []
         self.refuse = threading.Event()
         self.not_yet = 0
+        # Parts whose sending has not committed yet: their receipts are not taken.
+        self.unknown: set[str] = set()
+        # Cleared, a batch waits in the listener (as if its transaction were slow to commit).
+        self.open = threading.Event()
+        self.open.set()
 
-    def receipt(self, receipt: DeliveryReceipt) -> None:
+    def receipts(self, batch: Sequence[DeliveryReceipt]) -> list[DeliveryReceipt]:
+        self.batches.append([r.gateway_ref for r in batch])
+        assert self.open.wait(10)
         if self.refuse.is_set():
             self.refuse.clear()
             raise RuntimeError("the database is away")
         if self.not_yet:
             self.not_yet -= 1
-            raise NotYetKnown(receipt.gateway_ref)
-        self.receipts.append(receipt)
+            return list(batch)
+        untaken = [r for r in batch if r.gateway_ref in self.unknown]
+        self.taken.extend(r for r in batch if r.gateway_ref not in self.unknown)
+        return untaken
 
     def inbound(self, sms: InboundSms) -> None:
         self.replies.append(sms)
@@ -98,9 +107,9 @@ def test_a_long_chinese_message_goes_as_ucs2_parts_joined_by_their_header(
         assert all(p.registered_delivery == 1 and p.source == "106912345" for p in smsc.submitted)
         assert len(refs["m-1"]) == 3
         assert len(refs["m-2"]) == 1
-        wait_until(lambda: len(heard.receipts) == 4)
-        assert {r.gateway_ref for r in heard.receipts} == {*refs["m-1"], *refs["m-2"]}
-        assert {r.status for r in heard.receipts} == {"delivered"}
+        wait_until(lambda: len(heard.taken) == 4)
+        assert {r.gateway_ref for r in heard.taken} == {*refs["m-1"], *refs["m-2"]}
+        assert {r.status for r in heard.taken} == {"delivered"}
     finally:
         gateway.close()
 
@@ -114,8 +123,8 @@ def test_a_failed_receipt_carries_the_smscs_reason(smsc: SmppServer) -> None:
         (ref,) = gateway.send([sms("m-1", "【民情12345】您的诉求已受理。")]).refs["m-1"]
         smsc.send_receipt(ref, "UNDELIV", err="011")
 
-        wait_until(lambda: heard.receipts)
-        (receipt,) = heard.receipts
+        wait_until(lambda: heard.taken)
+        (receipt,) = heard.taken
         assert (receipt.gateway_ref, receipt.status, receipt.reason) == (
             ref,
             "failed",
@@ -133,7 +142,7 @@ def test_a_receipt_the_listener_cannot_take_yet_is_delivered_again(smsc: SmppSer
     try:
         gateway.send([sms("m-1", "【民情12345】您的诉求已受理。")])
 
-        wait_until(lambda: heard.receipts)
+        wait_until(lambda: heard.taken)
         # The SMSC hears our answer a moment after the listener took the receipt.
         wait_until(lambda: smsc.deliver_answers and smsc.deliver_answers[-1] == 0)
         assert smsc.deliver_answers[0] != 0
@@ -149,9 +158,87 @@ def test_a_receipt_for_a_sending_not_yet_committed_waits_for_it(smsc: SmppServer
     try:
         gateway.send([sms("m-1", "【民情12345】您的诉求已受理。")])
 
-        wait_until(lambda: heard.receipts)
+        wait_until(lambda: heard.taken)
         wait_until(lambda: smsc.deliver_answers)
         assert smsc.deliver_answers == [0]
+    finally:
+        gateway.close()
+
+
+def test_receipts_waiting_together_are_handed_over_in_one_batch_answered_after_it(
+    smsc: SmppServer,
+) -> None:
+    smsc.auto_receipt = None
+    gateway = gateway_for(smsc)
+    heard = Heard()
+    gateway.start(heard)
+    try:
+        refs = gateway.send([sms("m-1", LONG_CHINESE), sms("m-2", "【民情12345】已受理。")]).refs
+        first, *rest = [*refs["m-1"], *refs["m-2"]]
+        heard.open.clear()
+        smsc.send_receipt(first, "DELIVRD")
+        wait_until(lambda: heard.batches == [[first]])
+        for ref in rest:
+            smsc.send_receipt(ref, "DELIVRD")
+        smsc.send_receipt(rest[0], "DELIVRD")  # the SMSC repeating itself
+        # All arrived while the first batch was still being taken.
+        wait_until(lambda: gateway._deliveries_in.qsize() == len(rest) + 1)
+
+        # Not answered before the batch it is in has been taken.
+        assert smsc.deliver_answers == []
+        heard.open.set()
+
+        wait_until(lambda: len(smsc.deliver_answers) == len(rest) + 2)
+        assert heard.batches == [[first], [*rest, rest[0]]]
+        assert smsc.deliver_answers == [0] * (len(rest) + 2)
+    finally:
+        gateway.close()
+
+
+def test_a_receipt_for_a_part_not_yet_recorded_holds_up_none_of_the_others(
+    smsc: SmppServer,
+) -> None:
+    smsc.auto_receipt = None
+    gateway = gateway_for(smsc)
+    heard = Heard()
+    gateway.start(heard)
+    try:
+        refs = gateway.send([sms(f"m-{n}", "【民情12345】已受理。") for n in range(3)]).refs
+        (late,), (a,), (b,) = refs.values()
+        heard.unknown.add(late)
+        for ref in (late, a, b):
+            smsc.send_receipt(ref, "DELIVRD")
+
+        # The others are taken and answered while the late one is still being tried again.
+        wait_until(lambda: smsc.deliver_answers == [0, 0], timeout=2)
+        assert {r.gateway_ref for r in heard.taken} == {a, b}
+        assert any(late in batch and a in batch for batch in heard.batches)
+        heard.unknown.clear()  # its sending commits
+
+        wait_until(lambda: len(smsc.deliver_answers) == 3)
+        assert smsc.deliver_answers == [0, 0, 0]
+        assert [r.gateway_ref for r in heard.taken].count(late) == 1
+    finally:
+        gateway.close()
+
+
+def test_a_receipt_whose_part_never_turns_up_is_refused_for_the_smsc_to_send_again(
+    smsc: SmppServer,
+) -> None:
+    smsc.auto_receipt = None
+    gateway = gateway_for(smsc)
+    heard = Heard()
+    gateway.start(heard)
+    try:
+        wait_until(lambda: smsc.binds)
+        heard.unknown.add("smsc-9999")
+        smsc.send_receipt("smsc-9999", "DELIVRD")
+
+        wait_until(lambda: smsc.deliver_answers, timeout=NOT_YET_KNOWN_PATIENCE + 2)
+        assert smsc.deliver_answers[0] == 0x64  # ESME_RX_T_APPN: a temporary error
+        heard.unknown.clear()
+        wait_until(lambda: smsc.deliver_answers[-1] == 0)
+        assert [r.gateway_ref for r in heard.taken] == ["smsc-9999"]
     finally:
         gateway.close()
 

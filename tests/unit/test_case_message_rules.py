@@ -7,7 +7,12 @@ from datetime import UTC, datetime, timedelta
 from itertools import permutations
 
 from services.intake.messages import MessageUpdate, fold, update_from
-from services.kernel.events.contracts import MessageDelivered, MessageFailed, MessageSent
+from services.kernel.events.contracts import (
+    MessageDelivered,
+    MessageFailed,
+    MessageMerged,
+    MessageSent,
+)
 
 CASE = uuid.uuid4()
 MESSAGE = uuid.uuid4()
@@ -50,6 +55,17 @@ def expired() -> MessageFailed:
     )
 
 
+def merged() -> MessageMerged:
+    return MessageMerged(
+        message_id=MESSAGE,
+        case_id=CASE,
+        tracking_no="20261201-000001",
+        template="case_received",
+        digest_id=uuid.uuid4(),
+        merged_at=SENT_AT - timedelta(hours=10),
+    )
+
+
 def test_staff_messages_and_messages_about_no_case_are_not_kept() -> None:
     assert update_from(sent("work_order_arrived"), SENT_AT) is None
     assert update_from(sent("major_alert"), SENT_AT) is None
@@ -81,3 +97,22 @@ def test_one_row_per_message() -> None:
     first = update_from(sent(), SENT_AT)
     assert first is not None
     assert len(fold([first, other, first])) == 2
+
+
+def test_a_message_merged_into_the_digest_shows_the_digests_fate_in_every_order() -> None:
+    events = [merged(), sent(), delivered()]
+    for n in (1, 2, 3):
+        updates = [u for u in (update_from(e, SENT_AT) for e in events[:n]) if u is not None]
+        outcomes = {
+            (row.channel, row.status, row.sent_at)
+            for order in permutations(updates)
+            for row in fold(order)
+        }
+        assert (
+            outcomes
+            == {
+                1: {("digest", "merged", None)},
+                2: {("digest", "sent", SENT_AT)},
+                3: {("digest", "delivered", SENT_AT)},
+            }[n]
+        )

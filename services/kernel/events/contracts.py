@@ -460,6 +460,22 @@ class CatalogueContactsPublished(Event):
 DeliveryFailure = Literal["failed", "expired"]
 
 
+@event("message.merged", 1)
+class MessageMerged(Event):
+    """A message over the citizen's daily cap goes out inside one digest SMS instead of alone.
+
+    The digest's own fate follows as `message.sent`, `message.delivered` or `message.failed`
+    under this message's id, so the case shows how its notice went.
+    """
+
+    message_id: uuid.UUID
+    case_id: uuid.UUID | None
+    tracking_no: str | None
+    template: str
+    digest_id: uuid.UUID
+    merged_at: datetime
+
+
 @event("message.delivered", 1)
 class MessageDelivered(Event):
     """The gateway's receipt says the message reached the handset (every part of it)."""

@@ -55,10 +55,6 @@ class GatewayError(Exception):
     """The gateway did not take the message; sending is retried."""
 
 
-class NotYetKnown(Exception):
-    """A listener cannot take this yet (a receipt for a sending still committing): ask again."""
-
-
 @dataclass(frozen=True)
 class Handover:
     """What a gateway did with a batch, by notify's message id."""
@@ -76,7 +72,13 @@ class Refused(Exception):
 class Listener(Protocol):
     """Where a gateway hands what arrives from the network: receipts and citizens' replies."""
 
-    def receipt(self, receipt: DeliveryReceipt) -> None: ...
+    def receipts(self, batch: Sequence[DeliveryReceipt]) -> Sequence[DeliveryReceipt]:
+        """Take the receipts in one transaction (none of them if it raises); those not taken.
+
+        A receipt naming a part whose sending has not committed yet is not taken but
+        returned, to be handed over again a moment later.
+        """
+        ...
 
     def inbound(self, sms: InboundSms) -> None: ...
 
@@ -84,6 +86,9 @@ class Listener(Protocol):
 class Gateway(Protocol):
     # Whether delivery receipts follow; if so, a message without one in time has expired.
     sends_receipts: bool
+    # Whether the far end tells a repeat by the message id. One that cannot (SMPP) has each
+    # handover stamped in the database first, so a crash mid-send never leads to a second copy.
+    dedupes: bool
 
     def send(self, messages: Sequence[OutgoingSms]) -> Handover:
         """Hand the messages over, all or, on GatewayError, some of them.

@@ -16,6 +16,7 @@ class FileGateway:
 
     # A file tells nobody whether the message arrived.
     sends_receipts = False
+    dedupes = True  # by the id on each line
 
     def __init__(self, path: Path) -> None:
         self.path = path

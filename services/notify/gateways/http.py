@@ -11,7 +11,9 @@ The provider answers 2xx with `{"messages": [{"id": "...", "ref": "<its id>"}]}`
 without `ref` is known by our id; one with `"error": "<reason>"` it refuses for good, and it
 fails without retries), and must treat a repeated `id` as the same message.
 It reports delivery and citizens' replies by posting, signed the same way, to notify's
-`/api/v1/notify/sms/receipts` and `/api/v1/notify/sms/inbound` (see `services.notify.api`).
+`/api/v1/notify/sms/receipts` (`{"receipts": [{"ref": "...", "status": "delivered"}, ...]}`,
+as many as it has, up to 1000) and `/api/v1/notify/sms/inbound` (see `services.notify.api`).
+A 503 names the refs not yet known; the provider posts those (or the whole batch) again.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ class HttpGateway:
     """Posts each batch as one signed request; the provider dedupes on our message id."""
 
     sends_receipts = True
+    dedupes = True
 
     def __init__(self, url: str, secret: str, timeout: float = HTTP_TIMEOUT) -> None:
         self.url = url

@@ -36,7 +36,6 @@ from services.notify.gateways import (
     Handover,
     InboundSms,
     Listener,
-    NotYetKnown,
     OutgoingSms,
     ReceiptStatus,
     Refused,
@@ -71,8 +70,12 @@ GSM7_EXTENSION = {
     "€": 0x65,
 }
 _ESCAPE = 0x1B
-# Seconds a receipt waits for its part's sending to commit before the SMSC is asked to retry.
+# Seconds a receipt waits for its part's sending to commit before the SMSC is asked to retry,
+# and the pause between its tries meanwhile.
 NOT_YET_KNOWN_PATIENCE = 3.0
+NOT_YET_KNOWN_PAUSE = 0.05
+# deliver_sm taken at once at most: their receipts are applied in one transaction.
+TAKE_AT_ONCE = 200
 REMEMBERED_MESSAGES = 100_000
 # submit_sm_resp statuses that sending again cannot change: the message fails with the reason.
 # Anything else (throttling, a full queue, a system error) is retried.
@@ -286,8 +289,9 @@ class _Client(smpp_client.Client):  # type: ignore[misc]
 class SmppGateway:
     """One bound SMPP connection, shared by the sending threads, and a thread reading from it.
 
-    The SMSC cannot tell a repeat, so the gateway remembers for the life of the process what
-    it has sent; a message sent just before a crash may go out twice.
+    The SMSC cannot tell a repeat. Within the process the gateway remembers what the SMSC took,
+    so a retry after a lost answer sends only the rest; across a crash, the handover stamp that
+    notify commits before sending (`sending.stamp_handovers`) keeps a message from going twice.
     """
 
     def __init__(
@@ -310,6 +314,7 @@ class SmppGateway:
         self._transceiver = transceiver
         # A transmitter has no way to hear receipts, so nothing waits for them.
         self.sends_receipts = transceiver
+        self.dedupes = False
         self._timeout = timeout
         self._enquire_every = enquire_every
         self._window = window
@@ -524,67 +529,130 @@ class SmppGateway:
                 answer.set_exception(GatewayError(f"SMSC refused the message: {reason}"))
 
     def _take_deliveries(self) -> None:
-        while (item := self._deliveries_in.get()) is not None:
-            client, pdu = item
-            status = self._take(pdu)
-            try:
-                client.answer_deliver(pdu, status)
-            except (exceptions.ConnectionError, exceptions.PDUError, OSError):
-                # Unanswered, it comes again on the next link; taking it twice changes nothing.
-                log.warning("could not answer a deliver_sm: the link is gone")
+        """Take what the reader queued, as much at once as is waiting: the receipts together
+        in one transaction, each answered once it committed; replies one by one."""
+        waiting: list[_Awaited] = []
+        more_may_come = True
+        while more_may_come or waiting:
+            # Receipts waiting for their sending are tried again after a pause, with whatever
+            # came meanwhile; however many wait, new arrivals (and the close) are still seen.
+            arrived, more_may_come = self._arrived(
+                room=max(1, TAKE_AT_ONCE - len(waiting)),
+                wait=NOT_YET_KNOWN_PAUSE if waiting else None,
+            )
+            receipts, replies = list(waiting), []
+            for client, pdu in arrived:
+                if not (pdu.esm_class or 0) & DELIVERY_RECEIPT:
+                    replies.append((client, pdu))
+                elif (receipt := _receipt_of(pdu)) is None:
+                    _answer(client, pdu, consts.SMPP_ESME_ROK)  # not final: nothing to take
+                else:
+                    give_up_at = time.monotonic() + NOT_YET_KNOWN_PATIENCE
+                    receipts.append(_Awaited(client, pdu, receipt, give_up_at))
+            waiting = self._take_receipts(receipts)
+            for client, pdu in replies:
+                _answer(client, pdu, self._take_reply(pdu))
 
-    def _take(self, pdu: Any) -> int:
-        """Hand a `deliver_sm` (a receipt or a citizen's reply) over; the SMPP status to answer.
+    def _arrived(self, room: int, wait: float | None) -> tuple[list[tuple[_Client, Any]], bool]:
+        """Up to `room` deliveries, waiting `wait` seconds (None: for ever) for the first; and
+        False once the gateway has closed and no more will come."""
+        arrived: list[tuple[_Client, Any]] = []
+        try:
+            item = self._deliveries_in.get(timeout=wait)
+            while item is not None:
+                arrived.append(item)
+                if len(arrived) >= room:
+                    return arrived, True
+                item = self._deliveries_in.get_nowait()
+        except queue.Empty:
+            return arrived, True
+        return arrived, False
 
-        A receipt that names a part whose sending has not committed yet is tried again for a
+    def _take_receipts(self, batch: Sequence[_Awaited]) -> list[_Awaited]:
+        """Hand the receipts over together and answer those taken; those still to try again.
+
+        A receipt naming a part whose sending has not committed yet is tried again for a
         moment; past that, a temporary error has the SMSC deliver it again later.
         """
+        if not batch:
+            return []
         listener = self._listener
-        give_up_at = time.monotonic() + NOT_YET_KNOWN_PATIENCE
-        while listener is not None:
-            try:
-                self._hand_over(listener, pdu)
-            except NotYetKnown:
-                if time.monotonic() < give_up_at and not self._closing.is_set():
-                    time.sleep(0.05)
-                    continue
-            except Exception:
-                log.exception("could not take a deliver_sm")
+        try:
+            if listener is None:
+                raise GatewayError("no listener takes receipts yet")
+            untaken = set(listener.receipts([a.receipt for a in batch]))
+        except Exception:
+            log.exception("could not take a batch of receipts")
+            for awaited in batch:
+                _answer(awaited.client, awaited.pdu, consts.SMPP_ESME_RX_T_APPN)
+            return []
+        now = time.monotonic()
+        still_waiting: list[_Awaited] = []
+        for awaited in batch:
+            if awaited.receipt not in untaken:
+                _answer(awaited.client, awaited.pdu, consts.SMPP_ESME_ROK)
+            elif now < awaited.give_up_at and not self._closing.is_set():
+                still_waiting.append(awaited)
             else:
-                return int(consts.SMPP_ESME_ROK)
-            break
-        return int(consts.SMPP_ESME_RX_T_APPN)
+                _answer(awaited.client, awaited.pdu, consts.SMPP_ESME_RX_T_APPN)
+        return still_waiting
 
-    def _hand_over(self, listener: Listener, pdu: Any) -> None:
-        esm_class = pdu.esm_class or 0
-        if esm_class & DELIVERY_RECEIPT:
-            parsed = parse_receipt(
-                _text(pdu.short_message),
-                _text(pdu.receipted_message_id) or None,
-                pdu.message_state,
-            )
-            if parsed is not None:
-                ref, status, reason = parsed
-                listener.receipt(DeliveryReceipt(ref, status, reason, utcnow()))
-            return
+    def _take_reply(self, pdu: Any) -> int:
+        """Hand a citizen's reply (or a part of a long one) over; the SMPP status to answer."""
+        listener = self._listener
         sender, data = _text(pdu.source_addr), pdu.short_message or b""
-        whole: bytes | None = data
-        if esm_class & UDH_INDICATOR:
+        long_reply = bool((pdu.esm_class or 0) & UDH_INDICATOR)
+        try:
+            if listener is None:
+                raise GatewayError("no listener takes replies yet")
             # A long reply comes in parts; each is acknowledged as it comes, and the whole
             # handed over with the last (a crash in between loses the parts held so far).
-            whole = self._replies.add(sender, data)
-        if whole is None:
-            return
-        listener.inbound(
-            InboundSms(
-                sender=sender,
-                text=_decode(pdu.data_coding or 0, whole),
-                received_at=utcnow(),
-                gateway_ref=None,
-            )
-        )
-        if esm_class & UDH_INDICATOR:
-            self._replies.forget(sender, data)
+            whole = self._replies.add(sender, data) if long_reply else data
+            if whole is not None:
+                listener.inbound(
+                    InboundSms(
+                        sender=sender,
+                        text=_decode(pdu.data_coding or 0, whole),
+                        received_at=utcnow(),
+                        gateway_ref=None,
+                    )
+                )
+                if long_reply:
+                    self._replies.forget(sender, data)
+        except Exception:
+            log.exception("could not take a citizen's reply")
+            return int(consts.SMPP_ESME_RX_T_APPN)
+        return int(consts.SMPP_ESME_ROK)
+
+
+@dataclass(frozen=True)
+class _Awaited:
+    """A receipt's `deliver_sm`, answered once the receipt is taken or given up on."""
+
+    client: _Client
+    pdu: Any
+    receipt: DeliveryReceipt
+    # On time.monotonic()'s clock: past this, a receipt naming an unknown part is refused.
+    give_up_at: float
+
+
+def _receipt_of(pdu: Any) -> DeliveryReceipt | None:
+    """The receipt a `deliver_sm` carries; None when it is not a final one."""
+    parsed = parse_receipt(
+        _text(pdu.short_message), _text(pdu.receipted_message_id) or None, pdu.message_state
+    )
+    if parsed is None:
+        return None
+    ref, status, reason = parsed
+    return DeliveryReceipt(ref, status, reason, utcnow())
+
+
+def _answer(client: _Client, pdu: Any, status: int) -> None:
+    try:
+        client.answer_deliver(pdu, status)
+    except (exceptions.ConnectionError, exceptions.PDUError, OSError):
+        # Unanswered, it comes again on the next link; taking it twice changes nothing.
+        log.warning("could not answer a deliver_sm: the link is gone")
 
 
 def _make_submit(client: _Client, addresses: dict[str, Any], part: Part) -> Any:
