@@ -12,7 +12,7 @@ from __future__ import annotations
 import subprocess
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -250,20 +250,7 @@ def test_a_worker_killed_between_the_gateway_and_its_commit_leaves_one_copy_of_e
     )
     reader = ServiceRuntime(notify.SERVICE, settings)
     try:
-        # While this transaction holds the outbox, a sending task that has handed its messages
-        # to the gateway cannot record `message.sent` and commit: it is caught mid-send.
-        with reader.database.engine.connect() as blocker:
-            blocker.execute(text("LOCK TABLE outbox IN EXCLUSIVE MODE"))
-            worker = _serve_notify(env, tmp_path / "notify.log")
-            try:
-                wait_until(lambda: len(read_sms(outbox)) > 0, 120, interval=0.05)
-                worker.kill()
-                worker.wait(10)
-            finally:
-                if worker.poll() is None:
-                    worker.kill()
-                    worker.wait(10)
-            blocker.rollback()
+        kill_mid_send(reader, env, tmp_path, lambda: len(read_sms(outbox)) > 0)
         caught = written_but_unmarked(outbox, reader)
         assert caught > 0, "the gateway had the messages and their sending was not committed"
 
@@ -279,6 +266,26 @@ def test_a_worker_killed_between_the_gateway_and_its_commit_leaves_one_copy_of_e
     assert len(sent) == BACKLOG
     assert set(copies(outbox).values()) == {1}
     assert {s["tracking_no"] for s in sent} == {e.data["tracking_no"] for e in events}
+
+
+def kill_mid_send(
+    reader: ServiceRuntime, env: dict[str, str], tmp_path: Path, handed_over: Callable[[], bool]
+) -> None:
+    """Start a real notify and SIGKILL it once the gateway has `handed_over` messages whose
+    sending has not committed.
+
+    While this transaction holds the outbox, a sending task that has handed its messages to the
+    gateway cannot record `message.sent` and commit: it is caught mid-send.
+    """
+    with reader.database.engine.connect() as blocker:
+        blocker.execute(text("LOCK TABLE outbox IN EXCLUSIVE MODE"))
+        worker = _serve_notify(env, tmp_path / "notify.log")
+        try:
+            wait_until(handed_over, 120, interval=0.05)
+        finally:
+            worker.kill()
+            worker.wait(10)
+        blocker.rollback()
 
 
 def statuses(runtime: ServiceRuntime) -> dict[str, int]:
@@ -396,20 +403,7 @@ def test_an_smpp_worker_killed_mid_handover_sends_no_message_twice(
     )
     reader = ServiceRuntime(notify.SERVICE, settings)
     try:
-        # As above: the SMSC has taken messages whose sending cannot commit, and then the
-        # worker is killed.
-        with reader.database.engine.connect() as blocker:
-            blocker.execute(text("LOCK TABLE outbox IN EXCLUSIVE MODE"))
-            worker = _serve_notify(env, tmp_path / "notify.log")
-            try:
-                wait_until(lambda: len(smsc.submitted) > 0, 120, interval=0.05)
-                worker.kill()
-                worker.wait(10)
-            finally:
-                if worker.poll() is None:
-                    worker.kill()
-                    worker.wait(10)
-            blocker.rollback()
+        kill_mid_send(reader, env, tmp_path, lambda: len(smsc.submitted) > 0)
         taken_before = {p.destination for p in smsc.submitted}
         with reader.database.engine.begin() as connection:
             # The restart comes after the grace a live handover is given.
