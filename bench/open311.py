@@ -230,6 +230,10 @@ def run(args: argparse.Namespace) -> Outcome:
             MINQING_LOG_LEVEL="INFO",
             # Every request comes from this one address: a per-address limit would measure itself.
             MINQING_RATE_LIMIT_PER_IP="off",
+            # Every case's two SMS must come out whatever the hour, and the department's liaison
+            # officer, texted for every case, may share a number with a bench citizen.
+            MINQING_QUIET_HOURS="off",
+            MINQING_SMS_DAILY_CAP="1000000",
         )
         key = issue_key(env)
         e2e.log("starting intake, routing, notify and reporting")

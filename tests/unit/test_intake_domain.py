@@ -51,6 +51,12 @@ def test_access_codes_are_random() -> None:
     assert len(codes) == 20
 
 
+def test_every_character_of_an_access_code_ranges_over_the_whole_alphabet() -> None:
+    codes = [new_access_code() for _ in range(3000)]
+    for position in range(ACCESS_CODE_LENGTH):
+        assert {code[position] for code in codes} == set(ACCESS_CODE_ALPHABET)
+
+
 def test_access_code_matches_its_own_hash() -> None:
     code = new_access_code()
 
