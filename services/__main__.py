@@ -26,6 +26,7 @@ from services.kernel.config import (  # noqa: E402
 )
 from services.kernel.runtime import DEFAULT_PORTS, ServiceSpec  # noqa: E402
 from services.notify import commands as notify_commands  # noqa: E402
+from services.reporting import commands as reporting_commands  # noqa: E402
 from services.routing import staff as routing_staff  # noqa: E402
 from services.routing.classifier import commands as routing_commands  # noqa: E402
 
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     routing_staff.add_parser(commands)
     routing_commands.add_parser(commands)
     notify_commands.add_parser(commands)
+    reporting_commands.add_parser(commands)
 
     commands.add_parser(
         "bench",
@@ -167,6 +169,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return routing_commands.command(args, settings)
     if args.command == "notify":
         return notify_commands.command(args, notify.SERVICE, settings)
+    if args.command == "reporting":
+        # Rebuilt from every service that publishes, each read from its own retained outbox.
+        producers = [name for name in SPECS if name != reporting.SERVICE.name]
+        return reporting_commands.command(settings, producers)
 
     # Imported here so `minqing --help` stays fast and light.
     from services.kernel import processes

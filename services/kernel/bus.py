@@ -18,6 +18,8 @@ EVENTS_EXCHANGE = "minqing.events"
 DEAD_EXCHANGE = "minqing.dead"
 DEAD_QUEUE = "minqing.dead"
 DEPARTMENTS_EXCHANGE = "minqing.departments"
+# AMQP's default exchange routes a message to the queue its routing key names, and to no other.
+QUEUE_EXCHANGE = ""
 # RabbitMQ's own guard against a message that kills its consumer before it can be dead-lettered.
 DELIVERY_LIMIT = 10
 _MEMORY_POLLING_INTERVAL = 0.01
@@ -35,6 +37,33 @@ class Destination:
 
     exchange: str
     routing_key: str
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    """A queue as the broker reports it. The in-memory broker always reports no consumers."""
+
+    ready: int
+    consumers: int
+
+
+def queue_destination(queue_name: str) -> Destination:
+    """Straight to one queue, past every binding: for a single consumer catching up alone."""
+    return Destination(QUEUE_EXCHANGE, queue_name)
+
+
+def topic_matches(binding_key: str, routing_key: str) -> bool:
+    """Whether a topic binding (`*` one word, `#` any words) takes `routing_key`."""
+    return _words_match(binding_key.split("."), routing_key.split("."))
+
+
+def _words_match(pattern: list[str], words: list[str]) -> bool:
+    if not pattern:
+        return not words
+    head, rest = pattern[0], pattern[1:]
+    if head == "#":
+        return any(_words_match(rest, words[i:]) for i in range(len(words) + 1))
+    return bool(words) and head in ("*", words[0]) and _words_match(rest, words[1:])
 
 
 def department_queue_name(code: str) -> str:
@@ -123,6 +152,42 @@ class Bus:
         return True
 
 
+class QueueProbe:
+    """Reads queues' statuses on one connection, kept between reads; confined to one thread."""
+
+    def __init__(self, bus: Bus) -> None:
+        self._bus = bus
+        self._connection: Connection | None = None
+
+    def statuses(self, names: Iterable[str]) -> dict[str, QueueStatus]:
+        """Messages ready and consumers attached, for each queue of `names` that exists."""
+        if self._connection is None or not self._connection.connected:
+            self.close()
+            self._connection = self._bus.connect()
+            self._connection.ensure_connection(max_retries=1, timeout=5)
+        statuses: dict[str, QueueStatus] = {}
+        channel = self._connection.channel()
+        try:
+            for name in names:
+                try:
+                    _, ready, consumers = channel.queue_declare(queue=name, passive=True)
+                except self._connection.channel_errors:
+                    # py-amqp reopens the channel the broker closed over the missing queue.
+                    continue
+                statuses[name] = QueueStatus(int(ready), int(consumers))
+        finally:
+            channel.close()
+        return statuses
+
+    def close(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.release()
+            except Exception:
+                log.debug("closing a broken broker connection", exc_info=True)
+        self._connection = None
+
+
 @dataclass(frozen=True)
 class Outgoing:
     """One message for `Publisher.publish_all`."""
@@ -131,6 +196,11 @@ class Outgoing:
     body: bytes
     message_id: str
     headers: Mapping[str, Any] | None = None
+
+
+def _exchange(name: str) -> Exchange:
+    # The default exchange is never declared: the broker has it from the start.
+    return Exchange(QUEUE_EXCHANGE) if name == QUEUE_EXCHANGE else _EXCHANGES[name]
 
 
 class PublishNotConfirmed(Exception):
@@ -224,7 +294,7 @@ class Publisher:
         for message in messages:
             producer.publish(
                 message.body,
-                exchange=_EXCHANGES[message.destination.exchange],
+                exchange=_exchange(message.destination.exchange),
                 routing_key=message.destination.routing_key,
                 content_type="application/json",
                 content_encoding="utf-8",

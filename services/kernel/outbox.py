@@ -7,7 +7,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,7 +31,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from services.kernel.bus import EVENTS_EXCHANGE, Bus, Destination, Outgoing, Publisher
+from services.kernel.bus import (
+    EVENTS_EXCHANGE,
+    Bus,
+    Destination,
+    Outgoing,
+    Publisher,
+    queue_destination,
+    topic_matches,
+)
 from services.kernel.clock import utcnow
 from services.kernel.db import Database, UtcDateTime, upsert_insert
 from services.kernel.events import Envelope
@@ -303,6 +311,52 @@ def replay(service: str, database: Database, bus: Bus, since: datetime) -> int:
                 for row in chunk:
                     EVENTS_PUBLISHED.labels(service, row.event_type).inc()
                 count += len(chunk)
+    finally:
+        publisher.close()
+    return count
+
+
+def replay_to_queues(
+    service: str, database: Database, bus: Bus, queues: Mapping[str, Sequence[str]]
+) -> int:
+    """Publish every retained event of `service` again, but only to the handler queues in
+    `queues` (name: binding keys) that would have taken it; returns how many events went.
+
+    Published straight to each queue, so no other handler bound to the same keys sees them.
+    """
+    publisher = Publisher(bus)
+    count = 0
+    try:
+        with database.session() as session:
+            rows = session.execute(
+                select(outbox.c.event_id, outbox.c.routing_key, outbox.c.body)
+                .add_columns(outbox.c.event_type)
+                # Department copies of work orders are not events any handler queue is bound to.
+                .where(outbox.c.exchange == EVENTS_EXCHANGE)
+                .order_by(outbox.c.id)
+            )
+            for chunk in rows.partitions(500):
+                messages = []
+                for row in chunk:
+                    targets = [
+                        queue
+                        for queue, keys in queues.items()
+                        if any(topic_matches(key, row.routing_key) for key in keys)
+                    ]
+                    messages += [
+                        Outgoing(
+                            queue_destination(queue),
+                            row.body.encode(),
+                            str(row.event_id),
+                            {"x-minqing-replay": "1"},
+                        )
+                        for queue in targets
+                    ]
+                    if targets:
+                        EVENTS_PUBLISHED.labels(service, row.event_type).inc()
+                        count += 1
+                if messages:
+                    publisher.publish_all(messages)
     finally:
         publisher.close()
     return count

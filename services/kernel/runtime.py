@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -16,7 +16,7 @@ from fastapi import APIRouter
 from prometheus_client.registry import Collector
 from sqlalchemy import MetaData
 
-from services.kernel.bus import Bus
+from services.kernel.bus import Bus, QueueProbe
 from services.kernel.config import Settings
 from services.kernel.consumer import ConsumerWorker, Subscriptions
 from services.kernel.db import Database, UnitOfWork
@@ -24,12 +24,14 @@ from services.kernel.events import Envelope
 from services.kernel.events.envelope import new_trace_id
 from services.kernel.outbox import OutboxRelay
 from services.kernel.tasks import CeleryBeat, CeleryWorker, create_celery
-from services.kernel.telemetry import register_collector
+from services.kernel.telemetry import CONSUMER_LAG, QUEUE_CONSUMERS, register_collector
 from services.kernel.work import Recorded, Work
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PORTS = {"intake": 8001, "routing": 8002, "notify": 8003, "reporting": 8004}
+# As often as Prometheus scrapes: one passive declare per queue, on one connection.
+QUEUE_GAUGES_INTERVAL = 15.0
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,47 @@ class _Periodic:
     interval: float
     job: Callable[[], None]
     due: float = 0.0
+
+
+class QueueGauges:
+    """Keeps the consumer-lag and consumer-count gauges of a service's queues current.
+
+    Confined to the thread that refreshes it. A broker it cannot reach costs a log line, never
+    the service: the gauges then disappear until it can read the queues again.
+    """
+
+    def __init__(self, service: str, bus: Bus, queues: Sequence[str]) -> None:
+        self._service = service
+        self._durable = bus.durable
+        self._probe = QueueProbe(bus)
+        self._queues = tuple(queues)
+        self._failing = False
+
+    def refresh(self) -> None:
+        try:
+            statuses = self._probe.statuses(self._queues)
+        except Exception:
+            if not self._failing:
+                log.warning("cannot read the queues' depths", exc_info=True)
+            self._failing = True
+            self._probe.close()
+            self._forget(self._queues)
+            return
+        self._failing = False
+        self._forget([q for q in self._queues if q not in statuses])
+        for queue, status in statuses.items():
+            CONSUMER_LAG.labels(self._service, queue).set(status.ready)
+            if self._durable:
+                QUEUE_CONSUMERS.labels(self._service, queue).set(status.consumers)
+
+    def _forget(self, queues: Sequence[str]) -> None:
+        for queue in queues:
+            for gauge in (CONSUMER_LAG, QUEUE_CONSUMERS):
+                with suppress(KeyError):
+                    gauge.remove(self._service, queue)
+
+    def close(self) -> None:
+        self._probe.close()
 
 
 class ServiceRuntime:
@@ -81,6 +124,12 @@ class ServiceRuntime:
             create_celery(spec.name, settings.broker_url) if spec.uses_celery else None
         )
         self._celery_worker: CeleryWorker | None = None
+        self.queue_gauges = QueueGauges(
+            spec.name,
+            self.bus,
+            [s.queue_name for s in spec.subscriptions]
+            + ([str(self.celery.conf.task_default_queue)] if self.celery is not None else []),
+        )
         self._beat_schedule: dict[str, float] = {}
         self._celery_beat: CeleryBeat | None = None
         self._periodic: list[_Periodic] = []
@@ -167,6 +216,8 @@ class ServiceRuntime:
             if self._beat_schedule:
                 self._celery_beat = CeleryBeat(self.celery, self._beat_schedule)
                 self._celery_beat.start()
+        self.every(QUEUE_GAUGES_INTERVAL, self.queue_gauges.refresh, "queue gauges")
+        self.on_stop(self.queue_gauges.close)
         self._periodic_thread.start()
         log.info("service started", extra={"service": self.name})
 

@@ -68,6 +68,19 @@ OUTBOX_OLDEST_AGE = Gauge(
     ["service"],
     multiprocess_mode="livemostrecent",
 )
+# Read from the broker by each service's main process; a queue is a queue, whoever reads it.
+CONSUMER_LAG = Gauge(
+    "minqing_consumer_lag_messages",
+    "Messages ready in a service's queue, not yet taken by a consumer",
+    ["service", "queue"],
+    multiprocess_mode="livemostrecent",
+)
+QUEUE_CONSUMERS = Gauge(
+    "minqing_queue_consumers",
+    "Consumers the broker has on a service's queue (RabbitMQ only)",
+    ["service", "queue"],
+    multiprocess_mode="livemostrecent",
+)
 HTTP_REQUESTS = Counter(
     "minqing_http_requests_total", "HTTP requests", ["service", "method", "route", "status"]
 )
