@@ -8,15 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.kernel.consumer import Subscriptions
-from services.kernel.events.contracts import (
-    CaseAssigned,
-    CaseMerged,
-    CasePendingDispatch,
-    CaseSubmitted,
-)
 from services.kernel.work import Work
 from services.reporting.models import CaseFact
-from services.reporting.projections import CaseEvent, apply
+from services.reporting.projections import CASE_EVENTS, CaseEvent, apply, blank
 
 subscriptions = Subscriptions("reporting")
 
@@ -29,14 +23,12 @@ def lock_facts(session: Session, events: Sequence[CaseEvent]) -> list[CaseFact]:
     )
 
 
-@subscriptions.subscribe(
-    CaseSubmitted, CaseAssigned, CasePendingDispatch, CaseMerged, preload=lock_facts
-)
+@subscriptions.subscribe(*CASE_EVENTS, preload=lock_facts)
 def case_facts(event: CaseEvent, work: Work) -> None:
     assert work.envelope is not None
     # Already in the session, locked, if it exists (lock_facts).
     fact = work.session.get(CaseFact, event.case_id)
     if fact is None:
-        fact = CaseFact(case_id=event.case_id)
+        fact = blank(event.case_id)
         work.session.add(fact)
     apply(fact, event, work.envelope.occurred_at)
