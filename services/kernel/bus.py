@@ -180,12 +180,17 @@ class QueueProbe:
         return statuses
 
     def close(self) -> None:
-        if self._connection is not None:
-            try:
-                self._connection.release()
-            except Exception:
-                log.debug("closing a broken broker connection", exc_info=True)
+        _release(self._connection)
         self._connection = None
+
+
+def _release(connection: Connection | None) -> None:
+    """Let go of a connection that may already be broken; its failure is no news."""
+    if connection is not None:
+        try:
+            connection.release()
+        except Exception:
+            log.debug("closing a broken broker connection", exc_info=True)
 
 
 @dataclass(frozen=True)
@@ -321,11 +326,7 @@ class Publisher:
         return self._producer
 
     def close(self) -> None:
-        if self._connection is not None:
-            try:
-                self._connection.release()
-            except Exception:
-                log.debug("closing a broken broker connection", exc_info=True)
+        _release(self._connection)
         self._connection = None
         self._producer = None
         self._confirms = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import pytest
 
@@ -66,6 +67,18 @@ def smsc() -> Iterator[SmppServer]:
     server.stop()
 
 
+@contextmanager
+def listening(smsc: SmppServer) -> Iterator[tuple[SmppGateway, Heard]]:
+    """A transceiver bound to `smsc`, handing what comes back to a fresh `Heard`."""
+    gateway = gateway_for(smsc)
+    heard = Heard()
+    gateway.start(heard)
+    try:
+        yield gateway, heard
+    finally:
+        gateway.close()
+
+
 def gateway_for(server: SmppServer, bind: str = "transceiver") -> SmppGateway:
     gateway = gateway_from_url(
         f"smpp://minqing:secret@127.0.0.1:{server.port}?source=106912345&bind={bind}"
@@ -88,10 +101,7 @@ def sms(message_id: str, text: str) -> OutgoingSms:
 def test_a_long_chinese_message_goes_as_ucs2_parts_joined_by_their_header(
     smsc: SmppServer,
 ) -> None:
-    gateway = gateway_for(smsc)
-    heard = Heard()
-    gateway.start(heard)
-    try:
+    with listening(smsc) as (gateway, heard):
         refs = gateway.send(
             [sms("m-1", LONG_CHINESE), sms("m-2", "【民情12345】您的诉求已受理。")]
         ).refs
@@ -110,16 +120,11 @@ def test_a_long_chinese_message_goes_as_ucs2_parts_joined_by_their_header(
         wait_until(lambda: len(heard.taken) == 4)
         assert {r.gateway_ref for r in heard.taken} == {*refs["m-1"], *refs["m-2"]}
         assert {r.status for r in heard.taken} == {"delivered"}
-    finally:
-        gateway.close()
 
 
 def test_a_failed_receipt_carries_the_smscs_reason(smsc: SmppServer) -> None:
     smsc.auto_receipt = None
-    gateway = gateway_for(smsc)
-    heard = Heard()
-    gateway.start(heard)
-    try:
+    with listening(smsc) as (gateway, heard):
         (ref,) = gateway.send([sms("m-1", "【民情12345】您的诉求已受理。")]).refs["m-1"]
         smsc.send_receipt(ref, "UNDELIV", err="011")
 
@@ -130,8 +135,6 @@ def test_a_failed_receipt_carries_the_smscs_reason(smsc: SmppServer) -> None:
             "failed",
             "UNDELIV err:011",
         )
-    finally:
-        gateway.close()
 
 
 def test_a_receipt_the_listener_cannot_take_yet_is_delivered_again(smsc: SmppServer) -> None:
@@ -169,10 +172,7 @@ def test_receipts_waiting_together_are_handed_over_in_one_batch_answered_after_i
     smsc: SmppServer,
 ) -> None:
     smsc.auto_receipt = None
-    gateway = gateway_for(smsc)
-    heard = Heard()
-    gateway.start(heard)
-    try:
+    with listening(smsc) as (gateway, heard):
         refs = gateway.send([sms("m-1", LONG_CHINESE), sms("m-2", "【民情12345】已受理。")]).refs
         first, *rest = [*refs["m-1"], *refs["m-2"]]
         heard.open.clear()
@@ -191,18 +191,13 @@ def test_receipts_waiting_together_are_handed_over_in_one_batch_answered_after_i
         wait_until(lambda: len(smsc.deliver_answers) == len(rest) + 2)
         assert heard.batches == [[first], [*rest, rest[0]]]
         assert smsc.deliver_answers == [0] * (len(rest) + 2)
-    finally:
-        gateway.close()
 
 
 def test_a_receipt_for_a_part_not_yet_recorded_holds_up_none_of_the_others(
     smsc: SmppServer,
 ) -> None:
     smsc.auto_receipt = None
-    gateway = gateway_for(smsc)
-    heard = Heard()
-    gateway.start(heard)
-    try:
+    with listening(smsc) as (gateway, heard):
         refs = gateway.send([sms(f"m-{n}", "【民情12345】已受理。") for n in range(3)]).refs
         (late,), (a,), (b,) = refs.values()
         heard.unknown.add(late)
@@ -218,18 +213,13 @@ def test_a_receipt_for_a_part_not_yet_recorded_holds_up_none_of_the_others(
         wait_until(lambda: len(smsc.deliver_answers) == 3)
         assert smsc.deliver_answers == [0, 0, 0]
         assert [r.gateway_ref for r in heard.taken].count(late) == 1
-    finally:
-        gateway.close()
 
 
 def test_a_receipt_whose_part_never_turns_up_is_refused_for_the_smsc_to_send_again(
     smsc: SmppServer,
 ) -> None:
     smsc.auto_receipt = None
-    gateway = gateway_for(smsc)
-    heard = Heard()
-    gateway.start(heard)
-    try:
+    with listening(smsc) as (_, heard):
         wait_until(lambda: smsc.binds)
         heard.unknown.add("smsc-9999")
         smsc.send_receipt("smsc-9999", "DELIVRD")
@@ -239,29 +229,19 @@ def test_a_receipt_whose_part_never_turns_up_is_refused_for_the_smsc_to_send_aga
         heard.unknown.clear()
         wait_until(lambda: smsc.deliver_answers[-1] == 0)
         assert [r.gateway_ref for r in heard.taken] == ["smsc-9999"]
-    finally:
-        gateway.close()
 
 
 def test_a_citizens_reply_comes_in_on_the_transceiver_link(smsc: SmppServer) -> None:
-    gateway = gateway_for(smsc)
-    heard = Heard()
-    gateway.start(heard)
-    try:
+    with listening(smsc) as (_, heard):
         wait_until(lambda: smsc.binds)
         smsc.send_reply("8613800138000", "进度")
 
         wait_until(lambda: heard.replies)
         assert (heard.replies[0].sender, heard.replies[0].text) == ("8613800138000", "进度")
-    finally:
-        gateway.close()
 
 
 def test_a_long_reply_is_joined_from_its_parts_whatever_their_order(smsc: SmppServer) -> None:
-    gateway = gateway_for(smsc)
-    heard = Heard()
-    gateway.start(heard)
-    try:
+    with listening(smsc) as (_, heard):
         wait_until(lambda: smsc.binds)
         smsc.send_long_reply("13800138000", RESOLVED * 3)
 
@@ -270,8 +250,6 @@ def test_a_long_reply_is_joined_from_its_parts_whatever_their_order(smsc: SmppSe
         assert reply.text == RESOLVED * 3
         wait_until(lambda: len(smsc.deliver_answers) == 2)  # 105 characters: two parts
         assert smsc.deliver_answers == [0, 0]
-    finally:
-        gateway.close()
 
 
 def test_a_transmitter_only_sends(smsc: SmppServer) -> None:
