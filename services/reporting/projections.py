@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import get_args
 
 from services.kernel.events.contracts import (
     CaseAccepted,
@@ -60,23 +61,20 @@ CaseEvent = (
     | CaseExtensionDecided
 )
 
-CASE_EVENTS: tuple[type[CaseEvent], ...] = (
-    CaseSubmitted,
-    CaseAssigned,
-    CasePendingDispatch,
-    CaseMerged,
-    CaseAccepted,
-    CaseAnswered,
-    CaseReturned,
-    CaseResolved,
-    CaseClosed,
-    CaseRated,
-    CaseRehandled,
-    CaseOverdue,
-    CaseUrged,
-    CaseSupervised,
-    CaseExtensionDecided,
-)
+# What the handler subscribes to: the union above, so the two cannot drift apart.
+CASE_EVENTS: tuple[type[CaseEvent], ...] = get_args(CaseEvent)
+
+# The stage each event shows, CaseSubmitted aside; the events absent show no new stage.
+_STAGE_OF: dict[type[CaseEvent], str] = {
+    CasePendingDispatch: "awaiting_dispatch",
+    # Counted once, under "merged": the case it joined is the one counted as worked.
+    CaseMerged: "merged",
+    CaseAssigned: "dispatched",
+    CaseAccepted: "accepted",
+    CaseResolved: "resolved",
+    CaseAnswered: "answered",
+    CaseClosed: "closed",
+}
 
 _MOVES_OF_THE_LEAD = (CaseAccepted, CaseAnswered, CaseReturned, CaseClosed, CaseExtensionDecided)
 
@@ -93,22 +91,7 @@ def status_of(event: CaseEvent) -> str | None:
     if isinstance(event, CaseSubmitted):
         # A consultation answered on the call is closed at once and never dispatched.
         return "answered" if event.answered_directly else "received"
-    if isinstance(event, CasePendingDispatch):
-        return "awaiting_dispatch"
-    if isinstance(event, CaseMerged):
-        # Counted once, under "merged": the case it joined is the one counted as worked.
-        return "merged"
-    if isinstance(event, CaseAssigned):
-        return "dispatched"
-    if isinstance(event, CaseAccepted):
-        return "accepted"
-    if isinstance(event, CaseResolved):
-        return "resolved"
-    if isinstance(event, CaseAnswered):
-        return "answered"
-    if isinstance(event, CaseClosed):
-        return "closed"
-    return None
+    return _STAGE_OF.get(type(event))
 
 
 def apply(fact: CaseFact, event: CaseEvent, occurred_at: datetime) -> None:
