@@ -28,6 +28,8 @@ from services.kernel.events.contracts import (
     CaseSupervised,
     CaseUrged,
     Contact,
+    FirstContact,
+    Location,
     WorkOrderMoved,
 )
 from services.kernel.events.envelope import Envelope
@@ -57,6 +59,9 @@ def submitted(
     kind: Any = "complaint",
     category: str | None = "roads",
     answered: bool = False,
+    address: str | None = None,
+    first_contact: FirstContact | None = None,
+    scope_level: Any = None,
 ) -> Envelope:
     event = CaseSubmitted(
         case_id=CASES[case],
@@ -66,8 +71,10 @@ def submitted(
         kind=kind,
         category=category,
         description="x",
-        location=None,
+        location=Location(address=address) if address else None,
         contact=Contact(phone="13700000000"),
+        first_contact=first_contact,
+        scope_level=scope_level,
         answered_directly=answered,
         submitted_at=moment,
         promised_date=date(2026, 12, 16),

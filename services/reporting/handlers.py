@@ -8,9 +8,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.kernel.consumer import Subscriptions
+from services.kernel.events.contracts import MessageDelivered, MessageFailed, MessageSent
 from services.kernel.work import Work
-from services.reporting.models import CaseFact
-from services.reporting.projections import CASE_EVENTS, CaseEvent, apply, blank
+from services.reporting.models import CaseFact, MessageFact
+from services.reporting.projections import (
+    CASE_EVENTS,
+    CaseEvent,
+    MessageEvent,
+    apply,
+    apply_message,
+    blank,
+)
 
 subscriptions = Subscriptions("reporting")
 
@@ -32,3 +40,22 @@ def case_facts(event: CaseEvent, work: Work) -> None:
         fact = blank(event.case_id)
         work.session.add(fact)
     apply(fact, event, work.envelope.occurred_at)
+
+
+def lock_messages(session: Session, events: Sequence[MessageEvent]) -> list[MessageFact]:
+    wanted = {e.message_id for e in events}
+    return list(
+        session.scalars(
+            select(MessageFact).where(MessageFact.message_id.in_(wanted)).with_for_update()
+        )
+    )
+
+
+@subscriptions.subscribe(MessageSent, MessageDelivered, MessageFailed, preload=lock_messages)
+def message_facts(event: MessageEvent, work: Work) -> None:
+    assert work.envelope is not None
+    fact = work.session.get(MessageFact, event.message_id)
+    if fact is None:
+        fact = MessageFact(message_id=event.message_id, template=event.template)
+        work.session.add(fact)
+    apply_message(fact, event, work.envelope.occurred_at)

@@ -57,3 +57,28 @@ class CaseFact(Base):
     rating: Mapped[str | None] = mapped_column(String(30))
     satisfied: Mapped[bool | None] = mapped_column(Boolean)
     rated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    scope_level: Mapped[str | None] = mapped_column(String(20), index=True)
+    # Where the case is, read from its address down to the village: never the house itself.
+    township: Mapped[str | None] = mapped_column(String(40), index=True)
+    village: Mapped[str | None] = mapped_column(String(40), index=True)
+    # The official who took the case on a visit (包联干部), for the assessment of officials.
+    first_contact_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    first_contact_name: Mapped[str | None] = mapped_column(String(100))
+    revisits: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    revisited_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    # The first moment the case stopped being open: resolved, answered, closed or merged.
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+
+
+class MessageFact(Base):
+    """A message notify sent about a case, and whether it arrived; any order of its events."""
+
+    __tablename__ = "message_facts"
+
+    message_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    channel: Mapped[str | None] = mapped_column(String(10))
+    template: Mapped[str] = mapped_column(String(60))
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)

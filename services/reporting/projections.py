@@ -24,12 +24,17 @@ from services.kernel.events.contracts import (
     CaseRehandled,
     CaseResolved,
     CaseReturned,
+    CaseRevisited,
     CaseSubmitted,
     CaseSupervised,
     CaseUrged,
+    MessageDelivered,
+    MessageFailed,
+    MessageSent,
 )
 from services.kernel.workdays import local_date
-from services.reporting.models import CaseFact
+from services.reporting.models import CaseFact, MessageFact
+from services.reporting.places import township_and_village
 
 # Later stages win whatever order their events arrive in.
 STATUS_ORDER = (
@@ -59,6 +64,7 @@ CaseEvent = (
     | CaseUrged
     | CaseSupervised
     | CaseExtensionDecided
+    | CaseRevisited
 )
 
 # What the handler subscribes to: the union above, so the two cannot drift apart.
@@ -76,13 +82,26 @@ _STAGE_OF: dict[type[CaseEvent], str] = {
     CaseClosed: "closed",
 }
 
-_MOVES_OF_THE_LEAD = (CaseAccepted, CaseAnswered, CaseReturned, CaseClosed, CaseExtensionDecided)
+_MOVES_OF_THE_LEAD = (
+    CaseAccepted,
+    CaseAnswered,
+    CaseReturned,
+    CaseClosed,
+    CaseExtensionDecided,
+    CaseRevisited,
+)
 
 
 def blank(case_id: uuid.UUID) -> CaseFact:
     """A case's row before any event: counts at zero, so they can be added to at once."""
     return CaseFact(
-        case_id=case_id, answered_directly=False, returns=0, rehandles=0, urges=0, supervisions=0
+        case_id=case_id,
+        answered_directly=False,
+        returns=0,
+        rehandles=0,
+        urges=0,
+        supervisions=0,
+        revisits=0,
     )
 
 
@@ -118,6 +137,13 @@ def _record(fact: CaseFact, event: CaseEvent, occurred_at: datetime) -> None:
         fact.category = event.category
         fact.submitted_at = event.submitted_at
         fact.answered_directly = event.answered_directly
+        fact.scope_level = event.scope_level
+        fact.township, fact.village = township_and_village(
+            event.location.address if event.location else None
+        )
+        if event.first_contact is not None:
+            fact.first_contact_id = event.first_contact.staff_id
+            fact.first_contact_name = event.first_contact.name
         if event.answered_directly:
             fact.answered_at = _earliest(fact.answered_at, event.submitted_at)
     elif isinstance(event, CaseAssigned):
@@ -162,6 +188,9 @@ def _record(fact: CaseFact, event: CaseEvent, occurred_at: datetime) -> None:
     elif isinstance(event, CaseUrged):
         fact.urges = (fact.urges or 0) + 1
         fact.urged_at = _earliest(fact.urged_at, event.occurred_at)
+    elif isinstance(event, CaseRevisited):
+        fact.revisits = (fact.revisits or 0) + 1
+        fact.revisited_at = _earliest(fact.revisited_at, event.occurred_at)
     elif isinstance(event, CaseSupervised):
         fact.supervisions = (fact.supervisions or 0) + 1
         fact.supervised_at = _earliest(fact.supervised_at, event.occurred_at)
@@ -174,6 +203,12 @@ def _derive(fact: CaseFact) -> None:
         fact.resolved_on_time = local_date(fact.resolved_at) <= fact.deadline
     if fact.resolved_at is not None and fact.submitted_at is not None:
         fact.handling_seconds = (fact.resolved_at - fact.submitted_at).total_seconds()
+    ends = [
+        moment
+        for moment in (fact.resolved_at, fact.answered_at, fact.closed_at, fact.merged_at)
+        if moment is not None
+    ]
+    fact.finished_at = min(ends) if ends else None
 
 
 def _set_deadline(fact: CaseFact, deadline: date, set_at: datetime) -> None:
@@ -187,3 +222,18 @@ def _set_deadline(fact: CaseFact, deadline: date, set_at: datetime) -> None:
 
 def _earliest(current: datetime | None, moment: datetime) -> datetime | None:
     return moment if current is None or moment < current else current
+
+
+MessageEvent = MessageSent | MessageDelivered | MessageFailed
+
+
+def apply_message(fact: MessageFact, event: MessageEvent, occurred_at: datetime) -> None:
+    """Fold one of a message's events into its row: each step at the earliest time seen."""
+    fact.case_id = fact.case_id or event.case_id
+    fact.channel = event.channel
+    if isinstance(event, MessageSent):
+        fact.sent_at = _earliest(fact.sent_at, occurred_at)
+    elif isinstance(event, MessageDelivered):
+        fact.delivered_at = _earliest(fact.delivered_at, event.delivered_at)
+    else:
+        fact.failed_at = _earliest(fact.failed_at, event.failed_at)

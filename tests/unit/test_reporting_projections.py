@@ -14,7 +14,12 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from services.kernel.events.contracts import CaseAccepted, CaseRehandled
+from services.kernel.events.contracts import (
+    CaseAccepted,
+    CaseRehandled,
+    CaseRevisited,
+    FirstContact,
+)
 from services.kernel.events.envelope import Envelope
 from services.kernel.events.registry import decode
 from services.reporting.kpis import KPIS, Figures, Filters, Period, definition, figures
@@ -115,6 +120,31 @@ def test_basically_satisfied_counts_as_satisfied() -> None:
 def test_a_later_stage_is_never_undone_by_an_earlier_event_arriving_late() -> None:
     (fact,) = project([resolved("A", at(11, 4)), submitted("A", at(11, 2))]).values()
     assert fact.status == "resolved"
+
+
+def test_a_case_keeps_its_village_official_and_scope_but_never_the_house() -> None:
+    official = FirstContact(staff_id="gb-007", name="王干部", unit="城关镇")
+    event = submitted(
+        "A",
+        at(11, 1),
+        address="清河县城关镇东街村3组12号",
+        first_contact=official,
+        scope_level="village",
+    )
+    (fact,) = project([event]).values()
+    assert (fact.township, fact.village) == ("城关镇", "东街村")
+    assert (fact.first_contact_id, fact.first_contact_name) == ("gb-007", "王干部")
+    assert fact.scope_level == "village"
+    assert "12号" not in str(row(fact))
+
+
+def test_revisits_count_and_the_case_is_finished_at_its_first_end() -> None:
+    revisit = moved(CaseRevisited, "A", at(11, 9), rating=None)
+    (fact,) = project(
+        [revisit, resolved("A", at(11, 6)), moved(CaseRevisited, "A", at(11, 8), rating=None)]
+    ).values()
+    assert (fact.revisits, fact.revisited_at) == (2, at(11, 8))
+    assert fact.finished_at == at(11, 6)
 
 
 @pytest.fixture
