@@ -3,7 +3,8 @@
 from pathlib import Path
 
 from services.kernel.runtime import ServiceRuntime, ServiceSpec
-from services.reporting.api import routers
+from services.reporting import api, assessment_api, dashboard, hotspots_api
+from services.reporting.bulletin import api as bulletin_api
 from services.reporting.handlers import subscriptions
 from services.reporting.metrics import CaseFiguresCollector
 from services.reporting.models import Base
@@ -18,6 +19,12 @@ SERVICE = ServiceSpec(
     metadata=Base.metadata,
     migrations=Path(__file__).with_name("migrations"),
     subscriptions=subscriptions,
-    routers=routers,
+    routers=(
+        api.router,
+        assessment_api.router,
+        bulletin_api.router,
+        hotspots_api.router,
+        dashboard.router,
+    ),
     collectors=(_case_figures,),
 )

@@ -18,7 +18,6 @@ from services.reporting.kpis import Figures, Filters, Period, figures, summary
 
 router = APIRouter(tags=["reporting"])
 ReportingWork = Annotated[Work, Depends(unit_of_work_for("reporting"), scope="function")]
-routers = [router]
 # Departments' figures are for those who supervise them, not for anyone who can reach the port.
 ReportReader = Annotated[Staff, Depends(require("supervisor", "admin"))]
 

@@ -1,0 +1,1 @@
+"""The bulletin: a period's figures as text, a page, a PDF and spreadsheets."""
