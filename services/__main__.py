@@ -129,13 +129,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["bench"]:
         # The benchmark owns its flags; hand them over untouched. `bench open311` measures the
         # Open311 channel, `bench email` email intake, `bench routing` the dispatch classifier's
-        # accuracy, `bench notify` notify's SMS throughput and latency, anything else the whole
-        # pipeline.
+        # accuracy, `bench notify` notify's SMS throughput and latency, `bench reporting` the
+        # figures over a million cases, anything else the whole pipeline.
         channel_benches = {
             "open311": "open311.py",
             "email": "email_intake.py",
             "routing": "routing_accuracy.py",
             "notify": "notify.py",
+            "reporting": "reporting.py",
         }
         if argv[1:2] and argv[1] in channel_benches:
             script, flags = channel_benches[argv[1]], argv[2:]
