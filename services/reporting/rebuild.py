@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import delete, text
+from sqlalchemy import Table, delete, text
 
 from services.kernel.bus import Bus
 from services.kernel.db import Database
 from services.kernel.outbox import processed_events, replay_to_queues
 from services.reporting.handlers import subscriptions
-from services.reporting.models import Base
+from services.reporting.models import CaseFact, MessageFact
+
+# What events alone build; anything else reporting keeps (bulletins it issued) stays.
+PROJECTIONS: tuple[Table, ...] = tuple(cast(Table, m.__table__) for m in (CaseFact, MessageFact))
 
 
 @dataclass(frozen=True)
@@ -44,14 +48,12 @@ def clear(database: Database) -> None:
             # A consumer's transaction in flight either commits before the clear (its event is
             # then in a producer's outbox, replayed below) or waits for it and counts afresh.
             # The inbox first: consumers claim it before they lock their rows, so no deadlock.
-            tables = ", ".join(
-                [processed_events.name, *(t.name for t in Base.metadata.sorted_tables)]
-            )
+            tables = ", ".join([processed_events.name, *(t.name for t in PROJECTIONS)])
             session.execute(text(f"LOCK TABLE {tables} IN EXCLUSIVE MODE"))
         session.execute(
             delete(processed_events).where(processed_events.c.handler.in_(handler_queues()))
         )
-        for table in reversed(Base.metadata.sorted_tables):
+        for table in PROJECTIONS:
             session.execute(delete(table))
 
 

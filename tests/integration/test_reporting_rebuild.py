@@ -5,20 +5,22 @@ from __future__ import annotations
 
 import re
 import subprocess
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from services import intake, reporting, routing
 from services.__main__ import SPECS
 from services.kernel.config import Settings
-from services.kernel.events.contracts import CaseMerged
+from services.kernel.events.contracts import CaseMerged, MessageDelivered, MessageSent
 from services.kernel.outbox import processed_events
 from services.kernel.runtime import ServiceRuntime
 from services.reporting import kpis
-from services.reporting.models import CaseFact
+from services.reporting.models import CaseFact, MessageFact
 from tests.support import MINQING, REPO, accept_cases, base_env, start_runtimes, wait_until
 
 pytestmark = pytest.mark.integration
@@ -29,11 +31,16 @@ SUMMARY = re.compile(
 
 
 def facts(runtime: ServiceRuntime) -> list[tuple[Any, ...]]:
+    """Every projection's rows: the cases', then the messages'."""
     with runtime.database.session() as session:
-        return [
-            tuple(row)
-            for row in session.execute(select(CaseFact.__table__).order_by(CaseFact.case_id))
-        ]
+        cases = session.execute(select(CaseFact.__table__).order_by(CaseFact.case_id))
+        messages = session.execute(select(MessageFact.__table__).order_by(MessageFact.message_id))
+        return [tuple(row) for row in (*cases, *messages)]
+
+
+def messages_recorded(runtime: ServiceRuntime) -> int:
+    with runtime.database.session() as session:
+        return session.scalar(select(func.count()).select_from(MessageFact)) or 0
 
 
 def figures(runtime: ServiceRuntime) -> kpis.Summary:
@@ -85,16 +92,40 @@ def test_rebuild_refills_the_projections_identically_and_only_reporting_sees_the
             ),
             case_id=merged.case_id,
         )
+        # Notify does not run here: intake's outbox carries a message's two events instead.
+        message_id = uuid.uuid4()
+        for event in (
+            MessageSent(
+                message_id=message_id,
+                case_id=into.case_id,
+                tracking_no=into.tracking_no,
+                template="case_received",
+                channel="sms",
+                segments=1,
+            ),
+            MessageDelivered(
+                message_id=message_id,
+                case_id=into.case_id,
+                tracking_no=into.tracking_no,
+                template="case_received",
+                channel="sms",
+                delivered_at=datetime.now(UTC),
+            ),
+        ):
+            work.publish(event, case_id=into.case_id)
     wait_until(lambda: figures(reporting_runtime).by_status.get("merged") == 1, 20)
+    wait_until(lambda: messages_recorded(reporting_runtime) == 1, 20)
     wait_until(lambda: intake_runtime.relay.is_idle() and routing_runtime.relay.is_idle(), 10)
     before_facts, before_figures = facts(reporting_runtime), figures(reporting_runtime)
     before_inboxes = inbox_size(intake_runtime), inbox_size(routing_runtime)
     before_depths = other_queue_depths(reporting_runtime)
     assert before_figures.total == 4
 
-    # A projection gone wrong: one case lost, another miscounted. The rebuild must undo both.
+    # A projection gone wrong: one case lost, another miscounted, the message forgotten. The
+    # rebuild must undo all three.
     with reporting_runtime.work() as work:
         work.session.delete(work.session.get(CaseFact, receipts[1].case_id))
+        work.session.execute(delete(MessageFact))
         work.session.execute(
             update(CaseFact).where(CaseFact.case_id == receipts[2].case_id).values(channel="x")
         )
@@ -116,9 +147,9 @@ def test_rebuild_refills_the_projections_identically_and_only_reporting_sees_the
     found = SUMMARY.search(done.stdout)
     assert found, done.stdout
     total, from_intake, from_routing, from_notify = map(int, found.groups())
-    # Four submissions and the merge; a dispatch or a wait for a dispatcher per case; notify
-    # did not run, so recorded nothing.
-    assert (from_intake, from_notify) == (5, 0)
+    # Four submissions, the merge and the message's two events; a dispatch or a wait for a
+    # dispatcher per case; notify did not run, so recorded nothing.
+    assert (from_intake, from_notify) == (7, 0)
     assert from_routing >= 4
     assert total == from_intake + from_routing + from_notify
 
