@@ -8,9 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.kernel.consumer import Subscriptions
-from services.kernel.events.contracts import MessageDelivered, MessageFailed, MessageSent
+from services.kernel.events.contracts import (
+    CaseReturned,
+    MessageDelivered,
+    MessageFailed,
+    MessageSent,
+)
 from services.kernel.work import Work
-from services.reporting.models import CaseFact, MessageFact
+from services.reporting.models import CaseFact, CaseReturn, MessageFact
 from services.reporting.projections import (
     CASE_EVENTS,
     CaseEvent,
@@ -59,3 +64,17 @@ def message_facts(event: MessageEvent, work: Work) -> None:
         fact = MessageFact(message_id=event.message_id, template=event.template)
         work.session.add(fact)
     apply_message(fact, event, work.envelope.occurred_at)
+
+
+@subscriptions.subscribe(CaseReturned)
+def case_returns(event: CaseReturned, work: Work) -> None:
+    """Each return, under the department that made it, lead or co-handling alike."""
+    if work.session.get(CaseReturn, event.work_order_id) is None:
+        work.session.add(
+            CaseReturn(
+                work_order_id=event.work_order_id,
+                case_id=event.case_id,
+                department_code=event.department_code,
+                returned_at=event.occurred_at,
+            )
+        )

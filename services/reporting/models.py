@@ -82,3 +82,16 @@ class MessageFact(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+
+
+class CaseReturn(Base):
+    """A work order a department sent back (退单): the return counts against that department,
+    not the one the case went to next."""
+
+    __tablename__ = "case_returns"
+
+    # A returned work order is finished: the case goes on in a new one, so one row per order.
+    work_order_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    department_code: Mapped[str | None] = mapped_column(String(40), index=True)
+    returned_at: Mapped[datetime] = mapped_column(UtcDateTime)

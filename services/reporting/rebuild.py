@@ -12,10 +12,12 @@ from services.kernel.bus import Bus
 from services.kernel.db import Database
 from services.kernel.outbox import processed_events, replay_to_queues
 from services.reporting.handlers import subscriptions
-from services.reporting.models import CaseFact, MessageFact
+from services.reporting.models import CaseFact, CaseReturn, MessageFact
 
 # What events alone build; anything else reporting keeps (bulletins it issued) stays.
-PROJECTIONS: tuple[Table, ...] = tuple(cast(Table, m.__table__) for m in (CaseFact, MessageFact))
+PROJECTIONS: tuple[Table, ...] = tuple(
+    cast(Table, m.__table__) for m in (CaseFact, CaseReturn, MessageFact)
+)
 
 
 @dataclass(frozen=True)

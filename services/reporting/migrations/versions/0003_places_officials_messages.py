@@ -1,4 +1,4 @@
-"""places, officials, revisits and messages on the read model
+"""places, officials, revisits, returns and messages on the read model
 
 Revision ID: 0003_places_officials_messages
 Revises: 0002_kpi_facts
@@ -57,9 +57,21 @@ def upgrade() -> None:
     with op.batch_alter_table("message_facts", schema=None) as batch_op:
         for name in ("case_id", "sent_at", "delivered_at", "failed_at"):
             batch_op.create_index(batch_op.f(f"ix_message_facts_{name}"), [name], unique=False)
+    op.create_table(
+        "case_returns",
+        sa.Column("work_order_id", sa.Uuid(), nullable=False),
+        sa.Column("case_id", sa.Uuid(), nullable=False),
+        sa.Column("department_code", sa.String(length=40), nullable=True),
+        _moment("returned_at"),
+        sa.PrimaryKeyConstraint("work_order_id", name=op.f("pk_case_returns")),
+    )
+    with op.batch_alter_table("case_returns", schema=None) as batch_op:
+        for name in ("case_id", "department_code"):
+            batch_op.create_index(batch_op.f(f"ix_case_returns_{name}"), [name], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_table("case_returns")
     op.drop_table("message_facts")
     with op.batch_alter_table("case_facts", schema=None) as batch_op:
         for name in reversed(_INDEXED):
