@@ -62,7 +62,7 @@ def upgrade() -> None:
         sa.Column("work_order_id", sa.Uuid(), nullable=False),
         sa.Column("case_id", sa.Uuid(), nullable=False),
         sa.Column("department_code", sa.String(length=40), nullable=True),
-        _moment("returned_at"),
+        sa.Column("returned_at", services.kernel.db.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("work_order_id", name=op.f("pk_case_returns")),
     )
     with op.batch_alter_table("case_returns", schema=None) as batch_op:
