@@ -42,6 +42,7 @@ _GLOBAL_VARIABLES = (
     "MINQING_NOTIFY_SUPERVISORS",
     "MINQING_SMS_GATEWAY_SECRET",
     "MINQING_SMS_RECEIPT_TIMEOUT",
+    "MINQING_ASSESSMENT_RULES",
 )
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 # Connections each service keeps open to its database; see kernel.db.
