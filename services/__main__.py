@@ -173,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "reporting":
         # Rebuilt from every service that publishes, each read from its own retained outbox.
         producers = [name for name in SPECS if name != reporting.SERVICE.name]
-        return reporting_commands.command(settings, producers)
+        return reporting_commands.command(args, settings, producers)
 
     # Imported here so `minqing --help` stays fast and light.
     from services.kernel import processes

@@ -46,6 +46,9 @@ GRAFANA_DATASOURCES = DEPLOY / "grafana" / "provisioning" / "datasources" / "pro
 GRAFANA_DASHBOARD_PROVIDERS = DEPLOY / "grafana" / "provisioning" / "dashboards" / "minqing.yml"
 GRAFANA_DASHBOARDS = DEPLOY / "grafana" / "dashboards"
 PIPELINE_DASHBOARD = GRAFANA_DASHBOARDS / "pipeline.json"
+LEADERS_DASHBOARD = GRAFANA_DASHBOARDS / "leaders.json"
+# Every dashboard Grafana provisions, by file name, with the uid links and bookmarks rely on.
+DASHBOARD_UIDS = {"pipeline.json": "minqing-pipeline", "leaders.json": "minqing-leaders"}
 
 GRAFANA_DATASOURCE_UID = "prometheus"
 SMTP_PORT = 2525
@@ -272,9 +275,13 @@ def alert_rules() -> list[dict[str, Any]]:
     return [rule for group in groups for rule in group["rules"]]
 
 
-def dashboard() -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(PIPELINE_DASHBOARD.read_text(encoding="utf-8"))
+def dashboard(path: Path = PIPELINE_DASHBOARD) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return loaded
+
+
+def dashboard_files() -> list[Path]:
+    return sorted(GRAFANA_DASHBOARDS.glob("*.json"))
 
 
 def dashboard_panels(panels: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -284,10 +291,10 @@ def dashboard_panels(panels: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         yield from dashboard_panels(panel.get("panels", []))
 
 
-def dashboard_exprs() -> list[str]:
+def dashboard_exprs(path: Path = PIPELINE_DASHBOARD) -> list[str]:
     return [
         target["expr"]
-        for panel in dashboard_panels(dashboard()["panels"])
+        for panel in dashboard_panels(dashboard(path)["panels"])
         for target in panel.get("targets", [])
     ]
 
@@ -644,9 +651,14 @@ def test_alerts_cover_outbox_dead_letters_and_service_down() -> None:
 # --- Grafana ---------------------------------------------------------------------------------
 
 
-def test_dashboard_has_its_uid_and_uses_only_the_provisioned_datasource() -> None:
-    board = dashboard()
-    assert board["uid"] == "minqing-pipeline"
+def test_the_dashboards_folder_holds_exactly_the_known_dashboards() -> None:
+    assert [path.name for path in dashboard_files()] == sorted(DASHBOARD_UIDS)
+
+
+@pytest.mark.parametrize("path", dashboard_files(), ids=lambda p: p.name)
+def test_dashboard_has_its_uid_and_uses_only_the_provisioned_datasource(path: Path) -> None:
+    board = dashboard(path)
+    assert board["uid"] == DASHBOARD_UIDS[path.name]
     assert isinstance(board["schemaVersion"], int)
     panels = [p for p in dashboard_panels(board["panels"]) if p.get("type") != "row"]
     assert panels
@@ -658,9 +670,12 @@ def test_dashboard_has_its_uid_and_uses_only_the_provisioned_datasource() -> Non
             assert uid == GRAFANA_DATASOURCE_UID, panel["title"]
 
 
-@pytest.mark.parametrize("source", ["dashboard", "alerts"])
+@pytest.mark.parametrize("source", [*(p.name for p in dashboard_files()), "alerts"])
 def test_dashboard_and_alerts_query_only_metrics_the_code_exports(source: str) -> None:
-    exprs = dashboard_exprs() if source == "dashboard" else [str(r["expr"]) for r in alert_rules()]
+    if source == "alerts":
+        exprs = [str(r["expr"]) for r in alert_rules()]
+    else:
+        exprs = dashboard_exprs(GRAFANA_DASHBOARDS / source)
     used = set().union(*(metric_names(expr) for expr in exprs))
     assert used, f"no Minqing metric in the {source}"
     unknown = used - exported_series()
@@ -720,8 +735,45 @@ def test_operators_dashboard_shows_queues_and_sms_delivery() -> None:
     } <= used
 
 
-def test_dashboard_panels_are_laid_out_as_grafana_provisions_them() -> None:
-    board = dashboard()
+def test_leaders_dashboard_shows_the_business_figures_of_this_month() -> None:
+    exprs = dashboard_exprs(LEADERS_DASHBOARD)
+    used = set().union(*(metric_names(expr) for expr in exprs))
+    assert {
+        "minqing_cases_received_total",
+        "minqing_cases",
+        "minqing_cases_by_department",
+    } <= used
+    # Leaders read a month, as on the reporting service's own page, in the county's time.
+    board = dashboard(LEADERS_DASHBOARD)
+    assert board["time"] == {"from": "now/M", "to": "now"}
+    assert board["timezone"] == "Asia/Shanghai"
+
+
+def test_leaders_dashboard_names_only_real_statuses_and_event_types() -> None:
+    from services.kernel.events.registry import registered
+    from services.reporting.projections import STATUS_ORDER
+
+    exprs = dashboard_exprs(LEADERS_DASHBOARD)
+    status_sets = [
+        set(match.split("|")) for expr in exprs for match in re.findall(r'status=~"([^"]+)"', expr)
+    ]
+    assert status_sets
+    for statuses in status_sets:
+        assert statuses <= set(STATUS_ORDER), statuses
+    # "Open" and "finished" between them cover every status, each once.
+    open_and_finished = {frozenset(s) for s in status_sets}
+    assert len(open_and_finished) == 2
+    first, second = open_and_finished
+    assert first | second == set(STATUS_ORDER)
+    assert not first & second
+    types = {match for expr in exprs for match in re.findall(r'type="([^"]+)"', expr)}
+    assert types
+    assert types <= {cls.event_type for cls in registered()}
+
+
+@pytest.mark.parametrize("path", dashboard_files(), ids=lambda p: p.name)
+def test_dashboard_panels_are_laid_out_as_grafana_provisions_them(path: Path) -> None:
+    board = dashboard(path)
     assert board.get("id") is None, "a provisioned dashboard carries no database id"
     panels = list(dashboard_panels(board["panels"]))
     ids = [panel["id"] for panel in panels]
@@ -752,7 +804,7 @@ def test_grafana_dashboard_provider_reads_the_mounted_dashboards_folder() -> Non
     assert provider["type"] == "file"
     grafana = compose_services()["grafana"]
     assert repository_path_in(grafana, provider["options"]["path"]) == GRAFANA_DASHBOARDS.resolve()
-    assert PIPELINE_DASHBOARD.parent == GRAFANA_DASHBOARDS
+    assert PIPELINE_DASHBOARD.parent == LEADERS_DASHBOARD.parent == GRAFANA_DASHBOARDS
 
 
 def test_grafana_reads_provisioning_from_the_repository() -> None:

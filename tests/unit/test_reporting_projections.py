@@ -1,18 +1,12 @@
-"""Reporting's projection rules: a case's row is the same whatever order its events come in,
-and the month in `tests.reporting_history` gives the KPIs worked out there, on SQLite."""
+"""Reporting's projection rules: a case's row is the same whatever order its events come in."""
 
 from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date
-from pathlib import Path
 from typing import Any, cast
-
-import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.orm import Session
 
 from services.kernel.events.contracts import (
     CaseAccepted,
@@ -22,18 +16,10 @@ from services.kernel.events.contracts import (
 )
 from services.kernel.events.envelope import Envelope
 from services.kernel.events.registry import decode
-from services.reporting.kpis import KPIS, Figures, Filters, Period, definition, figures
-from services.reporting.models import Base, CaseFact
+from services.reporting.models import CaseFact
 from services.reporting.projections import CaseEvent, apply, blank
 from tests.reporting_history import (
     CASES,
-    EMAILED_COMPLAINTS,
-    EXPECTED,
-    EXPECTED_EMAILED_COMPLAINTS,
-    EXPECTED_TRANS,
-    NOVEMBER,
-    TRANS,
-    approx,
     assigned,
     at,
     history,
@@ -145,43 +131,3 @@ def test_revisits_count_and_the_case_is_finished_at_its_first_end() -> None:
     ).values()
     assert (fact.revisits, fact.revisited_at) == (2, at(11, 8))
     assert fact.finished_at == at(11, 6)
-
-
-@pytest.fixture
-def session(tmp_path: Path) -> Iterator[Session]:
-    engine = create_engine(f"sqlite:///{tmp_path / 'reporting.db'}")
-    Base.metadata.create_all(engine)
-    with Session(engine) as session:
-        session.add_all(project(list(reversed(history()))).values())
-        session.commit()
-        yield session
-    engine.dispose()
-
-
-@pytest.mark.parametrize(
-    ("filters", "expected"),
-    [
-        (Filters(), EXPECTED),
-        (TRANS, EXPECTED_TRANS),
-        (EMAILED_COMPLAINTS, EXPECTED_EMAILED_COMPLAINTS),
-    ],
-    ids=["all", "trans", "emailed-complaints"],
-)
-def test_the_month_gives_the_kpis_worked_out_by_hand_on_sqlite(
-    session: Session, filters: Filters, expected: dict[str, Any]
-) -> None:
-    assert figures(session, NOVEMBER, filters).model_dump() == approx(expected)
-
-
-def test_a_month_with_nothing_in_it_counts_nothing(session: Session) -> None:
-    empty = figures(session, Period(date(2026, 1, 1), date(2026, 1, 31)), Filters())
-    assert empty == Figures(
-        **{name: (None if name.endswith(("rate", "hours")) else 0) for name in EXPECTED}
-    )
-
-
-def test_the_readme_defines_every_kpi_in_the_code_s_words() -> None:
-    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
-    for kpi in KPIS:
-        assert f"| `{kpi.__name__}` | {definition(kpi)} |" in readme
-    assert [kpi.__name__ for kpi in KPIS] == list(Figures.model_fields)
