@@ -1,7 +1,7 @@
 """bulletins as produced, weekly, monthly and on demand
 
-Revision ID: 0005_bulletins
-Revises: 0004_kpi_speed
+Revision ID: 0004_bulletins
+Revises: 0003_places_officials_messages
 Create Date: 2026-12-01 12:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import services.kernel.db
 
-revision: str = "0005_bulletins"
-down_revision: str | None = "0004_kpi_speed"
+revision: str = "0004_bulletins"
+down_revision: str | None = "0003_places_officials_messages"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
