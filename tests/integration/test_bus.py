@@ -237,6 +237,8 @@ def test_every_handler_has_its_own_quorum_queue_with_a_delivery_limit(settings: 
         "notify.merged_case_messages",
         "notify.work_order_arrivals",
         "reporting.case_facts",
+        "reporting.case_returns",
+        "reporting.message_facts",
     }
     for name in expected:
         assert queues[name]["type"] == "quorum", name
